@@ -1,0 +1,164 @@
+//! Records: what the ledger appends.
+//!
+//! A record is the canonical JSON object
+//! `{"format":1,"prev":HEX,"recorded_at":TIME,"seq":N,"signature":B64,"statement":{...}}`.
+//! Its exact bytes are the Merkle leaf. They contain no newline (canonical JSON
+//! escapes every control character), so an export is NDJSON whose every line is
+//! one leaf. `prev` is the chain hash of the previous record (32 zero bytes for
+//! seq 0); the chain hash of a record is BLAKE3 in derive-key mode over its bytes.
+
+use crate::codec;
+use crate::codes::{Code, Rejection};
+use crate::jcs;
+use crate::statement::{parse_canonical, SignedStatement, Statement};
+use crate::time::Timestamp;
+
+/// The record format this code writes and reads.
+pub const RECORD_FORMAT: i64 = 1;
+/// No record is larger than this many bytes.
+pub const RECORD_BYTES_MAX: usize = 64 * 1024;
+/// A BLAKE3 chain hash.
+pub type ChainHash = [u8; 32];
+/// What the genesis record links to.
+pub const GENESIS_PREV: ChainHash = [0u8; 32];
+/// The BLAKE3 derive-key context of the record chain (its hash domain).
+pub const CHAIN_CONTEXT: &str = "gov-enterprise-ledger 2026-11-26 record chain v1";
+
+/// The chain hash of a record, from its exact bytes.
+pub fn chain_hash(record_bytes: &[u8]) -> ChainHash {
+    let mut h = blake3::Hasher::new_derive_key(CHAIN_CONTEXT);
+    h.update(record_bytes);
+    h.finalize().into()
+}
+
+/// Encodes a record. Members are written in RFC 8785 order by hand: every value
+/// but the statement is ASCII that needs no escaping, and the statement bytes are
+/// already canonical, so the result is canonical (a test re-checks it).
+pub fn encode(
+    seq: u64,
+    recorded_at: Timestamp,
+    prev: &ChainHash,
+    statement_bytes: &[u8],
+    signature: &[u8; 64],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(statement_bytes.len() + 256);
+    out.extend_from_slice(b"{\"format\":1,\"prev\":\"");
+    out.extend_from_slice(codec::hex(prev).as_bytes());
+    out.extend_from_slice(b"\",\"recorded_at\":\"");
+    out.extend_from_slice(recorded_at.to_string().as_bytes());
+    out.extend_from_slice(b"\",\"seq\":");
+    out.extend_from_slice(seq.to_string().as_bytes());
+    out.extend_from_slice(b",\"signature\":\"");
+    out.extend_from_slice(codec::b64(signature).as_bytes());
+    out.extend_from_slice(b"\",\"statement\":");
+    out.extend_from_slice(statement_bytes);
+    out.push(b'}');
+    out
+}
+
+/// A decoded record. Its signature has not been checked: that needs the key
+/// registry as it stood at `seq` (see [`crate::verify`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub seq: u64,
+    pub recorded_at: Timestamp,
+    pub prev: ChainHash,
+    pub signed: SignedStatement,
+}
+
+fn malformed(m: impl Into<String>) -> Rejection {
+    Rejection::new(Code::MalformedStatement, m)
+}
+
+impl Record {
+    /// Parses one leaf, refusing anything that is not exactly canonical.
+    pub fn parse(bytes: &[u8]) -> Result<Record, Rejection> {
+        if bytes.len() > RECORD_BYTES_MAX {
+            return Err(Rejection::new(
+                Code::RecordTooLarge,
+                format!(
+                    "record is {} bytes; the limit is {RECORD_BYTES_MAX}",
+                    bytes.len()
+                ),
+            ));
+        }
+        let v = parse_canonical(bytes)?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| malformed("a record must be a JSON object"))?;
+        let keys: Vec<&str> = obj.iter().map(|(k, _)| k.as_str()).collect();
+        if keys
+            != [
+                "format",
+                "prev",
+                "recorded_at",
+                "seq",
+                "signature",
+                "statement",
+            ]
+        {
+            return Err(malformed(format!(
+                "a record has exactly the members format, prev, recorded_at, seq, signature, statement; found {keys:?}"
+            )));
+        }
+        let get = |i: usize| &obj[i].1;
+        if get(0).as_i64() != Some(RECORD_FORMAT) {
+            return Err(Rejection::new(
+                Code::UnsupportedFormat,
+                "record format must be 1",
+            ));
+        }
+        let prev = get(1)
+            .as_str()
+            .and_then(codec::unhex::<32>)
+            .ok_or_else(|| malformed("prev must be 64 lowercase hex characters"))?;
+        let recorded_at = get(2)
+            .as_str()
+            .ok_or_else(|| malformed("recorded_at must be a string"))
+            .and_then(|s| {
+                Timestamp::parse(s).map_err(|e| malformed(format!("recorded_at: {e}")))
+            })?;
+        let seq = get(3)
+            .as_i64()
+            .and_then(|s| u64::try_from(s).ok())
+            .ok_or_else(|| malformed("seq must be a non-negative integer"))?;
+        let signature = get(4)
+            .as_str()
+            .and_then(codec::unb64::<64>)
+            .ok_or_else(|| malformed("signature must be standard base64 of 64 bytes"))?;
+        let statement = Statement::from_value(get(5))?;
+        // The record is canonical and `statement` is its last member, so the
+        // statement's canonical bytes are the text between `"statement":` and the
+        // closing brace. No earlier member (hex, time, integer, base64) can contain
+        // that key, so the first match is the member.
+        let marker = b",\"statement\":";
+        let at = find(bytes, marker).ok_or_else(|| malformed("statement member not found"))?;
+        let stmt_bytes = bytes[at + marker.len()..bytes.len() - 1].to_vec();
+        debug_assert_eq!(stmt_bytes, jcs::to_canonical(get(5)));
+        Ok(Record {
+            seq,
+            recorded_at,
+            prev,
+            signed: SignedStatement {
+                statement,
+                bytes: stmt_bytes,
+                signature,
+            },
+        })
+    }
+
+    /// The canonical bytes of this record (the Merkle leaf).
+    pub fn encode(&self) -> Vec<u8> {
+        encode(
+            self.seq,
+            self.recorded_at,
+            &self.prev,
+            &self.signed.bytes,
+            &self.signed.signature,
+        )
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

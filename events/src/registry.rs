@@ -1,0 +1,403 @@
+//! The key registry as it stands at a seq, and who may sign what.
+//!
+//! The sequencer and the verifier run exactly this code, record by record, so
+//! that a record accepted at append time verifies later and one refused would
+//! fail verification. Domain rules (case lifecycles and the like) live elsewhere;
+//! this module knows only keys, roles and the registered parties.
+
+use crate::codes::{Code, Rejection};
+use crate::keys::{KeyId, Party, PublicKey, Role};
+use crate::statement::Statement;
+use crate::vocab::{Clock, Event, EventKind};
+use std::collections::{HashMap, HashSet};
+
+/// A key as granted, and when it stopped being valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyEntry {
+    pub public: PublicKey,
+    pub holder: Party,
+    pub roles: Vec<Role>,
+    pub granted_at: u64,
+    /// The seq of the revocation record: the key signs nothing at or after it.
+    pub revoked_at: Option<u64>,
+}
+
+impl KeyEntry {
+    pub fn valid_at(&self, seq: u64) -> bool {
+        self.revoked_at.is_none_or(|r| seq < r)
+    }
+}
+
+/// Which roles may sign each event type. The system key may sign only the
+/// records the ledger derives itself (a complaint opened by a flagged inspection).
+pub fn roles_for(kind: EventKind) -> &'static [Role] {
+    use EventKind as K;
+    use Role as R;
+    match kind {
+        K::LedgerGenesis => &[R::Root],
+        K::BodyRegistered
+        | K::BodyReorganised
+        | K::OfficeHolderAppointed
+        | K::EnterpriseRegistered
+        | K::KeyGranted
+        | K::KeyRevoked
+        | K::RuleParametersSet
+        | K::CalendarLoaded => &[R::Root, R::Registrar],
+        K::ComplaintFiled => &[R::Enterprise, R::Intake, R::System],
+        K::ComplaintAccepted
+        | K::ComplaintRejected
+        | K::ResponsibilityAssigned
+        | K::CaseReferred => &[R::Intake, R::Handler, R::Supervisor],
+        K::FirstReplySent
+        | K::JointHandlingConvened
+        | K::ProgressReported
+        | K::DeadlineExtended
+        | K::MediationHeld
+        | K::CaseResolved => &[R::Handler, R::Intake],
+        K::ReportedToGovernment => &[R::Handler, R::Intake, R::Supervisor],
+        K::SatisfactionRecorded => &[R::Enterprise, R::FollowUp],
+        K::CaseReopened => &[R::Enterprise, R::FollowUp, R::Intake, R::Supervisor],
+        K::CaseClosed => &[R::Intake, R::Handler, R::Supervisor],
+        K::ComplaintWithdrawn => &[R::Enterprise, R::Intake],
+        K::PromiseMade
+        | K::PromiseKept
+        | K::PromiseBreached
+        | K::PromiseVaried
+        | K::PromiseVoided
+        | K::CompensationPaid => &[R::Promisor, R::Head],
+        K::PromiseDisputed => &[R::Enterprise],
+        K::PromiseDisputeSettled => &[R::Supervisor],
+        K::InspectionRequested
+        | K::InspectionRegistered
+        | K::InspectionConducted
+        | K::InspectionFeeDemanded => &[R::Inspector, R::Head],
+        K::InspectionApproved => &[R::Head],
+        K::ProjectSigned | K::ProjectMilestoneReached | K::ProjectFundsArrived => {
+            &[R::ProjectTracker, R::Handler]
+        }
+        K::MonitoringPointNamed | K::EvaluationFeedbackRecorded => &[R::Evaluator, R::Supervisor],
+        K::AccountabilityImposed => &[R::Supervisor, R::Head],
+        K::Correction => &[R::Supervisor, R::Registrar, R::Root],
+    }
+}
+
+/// The registry state: genesis facts, keys and registered parties.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub origin: String,
+    pub clock: Clock,
+    pub root: KeyId,
+    pub system: KeyId,
+    /// The checkpoint verifier key, in signed-note form.
+    pub checkpoint_key: String,
+    keys: HashMap<KeyId, KeyEntry>,
+    bodies: HashSet<String>,
+    enterprises: HashSet<String>,
+}
+
+fn reject(code: Code, m: impl Into<String>) -> Rejection {
+    Rejection::new(code, m)
+}
+
+impl Registry {
+    /// Builds the registry from the genesis statement (seq 0). The caller checks
+    /// its signature with the returned root key.
+    pub fn genesis(stmt: &Statement) -> Result<Registry, Rejection> {
+        let Event::LedgerGenesis(g) = &stmt.event else {
+            return Err(reject(
+                Code::GenesisMisplaced,
+                format!(
+                    "seq 0 must be ledger_genesis, found {}",
+                    stmt.event.kind().name()
+                ),
+            ));
+        };
+        if stmt.origin != g.origin.as_str() {
+            return Err(reject(
+                Code::WrongOrigin,
+                "genesis statement origin differs from the origin it declares",
+            ));
+        }
+        if stmt.actor != g.root_key.id() {
+            return Err(reject(
+                Code::BadSignature,
+                "genesis must be signed by the root key it names",
+            ));
+        }
+        if g.system_key == g.root_key {
+            return Err(reject(
+                Code::RegistryConflict,
+                "the system key must differ from the root key",
+            ));
+        }
+        let mut keys = HashMap::new();
+        keys.insert(
+            g.root_key.id(),
+            KeyEntry {
+                public: g.root_key,
+                holder: Party::Authority,
+                roles: vec![Role::Root],
+                granted_at: 0,
+                revoked_at: None,
+            },
+        );
+        keys.insert(
+            g.system_key.id(),
+            KeyEntry {
+                public: g.system_key,
+                holder: Party::Ledger,
+                roles: vec![Role::System],
+                granted_at: 0,
+                revoked_at: None,
+            },
+        );
+        Ok(Registry {
+            origin: g.origin.as_str().to_string(),
+            clock: g.clock,
+            root: g.root_key.id(),
+            system: g.system_key.id(),
+            checkpoint_key: g.checkpoint_key.as_str().to_string(),
+            keys,
+            bodies: HashSet::new(),
+            enterprises: HashSet::new(),
+        })
+    }
+
+    pub fn key(&self, id: &KeyId) -> Option<&KeyEntry> {
+        self.keys.get(id)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = (&KeyId, &KeyEntry)> {
+        self.keys.iter()
+    }
+
+    pub fn has_body(&self, id: &str) -> bool {
+        self.bodies.contains(id)
+    }
+
+    pub fn has_enterprise(&self, id: &str) -> bool {
+        self.enterprises.contains(id)
+    }
+
+    /// Who signed, checked at `seq`: the key exists, is valid at `seq`, holds a
+    /// role that allows this event type, and is held by the party the statement
+    /// acts for. Returns the key the signature must verify under.
+    pub fn authorise(&self, stmt: &Statement, seq: u64) -> Result<&KeyEntry, Rejection> {
+        if stmt.origin != self.origin {
+            return Err(reject(
+                Code::WrongOrigin,
+                format!(
+                    "statement is for ledger {:?}, this ledger is {:?}",
+                    stmt.origin, self.origin
+                ),
+            ));
+        }
+        let kind = stmt.event.kind();
+        if kind == EventKind::LedgerGenesis {
+            return Err(reject(
+                Code::GenesisMisplaced,
+                "ledger_genesis may only be seq 0",
+            ));
+        }
+        let entry = self.keys.get(&stmt.actor).ok_or_else(|| {
+            reject(
+                Code::UnknownKey,
+                format!("key {} was never granted in this ledger", stmt.actor),
+            )
+        })?;
+        if let Some(r) = entry.revoked_at {
+            if seq >= r {
+                return Err(reject(
+                    Code::RevokedKey,
+                    format!("key {} was revoked at seq {r}", stmt.actor),
+                ));
+            }
+        }
+        let allowed = roles_for(kind);
+        if !entry.roles.iter().any(|r| allowed.contains(r)) {
+            return Err(reject(
+                Code::KeyNotAuthorised,
+                format!(
+                    "key {} has roles {:?}; {} needs one of {:?}",
+                    stmt.actor,
+                    entry.roles,
+                    kind.name(),
+                    allowed
+                ),
+            ));
+        }
+        if let Some(p) = &stmt.on_behalf_of {
+            if *p != entry.holder {
+                return Err(reject(
+                    Code::NotHolder,
+                    format!(
+                        "statement acts for {p}, but key {} is held by {}",
+                        stmt.actor, entry.holder
+                    ),
+                ));
+            }
+        }
+        Ok(entry)
+    }
+
+    /// Checks that the registry can take this statement's effects (no re-grant,
+    /// known holders, reserved roles), without changing anything.
+    pub fn check_effects(&self, stmt: &Statement) -> Result<(), Rejection> {
+        match &stmt.event {
+            Event::KeyGranted(k) => {
+                if self.keys.contains_key(&k.key) {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        format!("key {} is already granted; a key is granted once (revoke it and grant a new key)", k.key),
+                    ));
+                }
+                if k.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Root | Role::System))
+                {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        "the root and system roles are named in genesis and cannot be granted",
+                    ));
+                }
+                if k.roles.contains(&Role::Registrar) && stmt.actor != self.root {
+                    return Err(reject(
+                        Code::KeyNotAuthorised,
+                        "only the root authority grants the registrar role",
+                    ));
+                }
+                match &k.holder {
+                    Party::Body(b) if self.bodies.contains(b) => {
+                        if k.roles.contains(&Role::Enterprise) {
+                            return Err(reject(
+                                Code::RegistryConflict,
+                                "the enterprise role is granted only to an enterprise",
+                            ));
+                        }
+                    }
+                    Party::Enterprise(e) if self.enterprises.contains(e) => {
+                        if k.roles.iter().any(|r| *r != Role::Enterprise) {
+                            return Err(reject(
+                                Code::RegistryConflict,
+                                "an enterprise's key holds only the enterprise role",
+                            ));
+                        }
+                    }
+                    Party::Body(_) | Party::Enterprise(_) => {
+                        return Err(reject(
+                            Code::UnknownParty,
+                            format!("{} is not registered", k.holder),
+                        ));
+                    }
+                    Party::Authority | Party::Ledger => {
+                        return Err(reject(
+                            Code::RegistryConflict,
+                            "keys are granted to a registered body or enterprise",
+                        ));
+                    }
+                }
+            }
+            Event::KeyRevoked(k) => {
+                let e = self.keys.get(&k.key).ok_or_else(|| {
+                    reject(Code::UnknownKey, format!("key {} was never granted", k.key))
+                })?;
+                if e.revoked_at.is_some() {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        format!("key {} is already revoked", k.key),
+                    ));
+                }
+                if k.key == self.root || k.key == self.system {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        "the root and system keys named in genesis cannot be revoked",
+                    ));
+                }
+            }
+            Event::BodyRegistered(b) => {
+                if self.bodies.contains(b.body.as_str()) {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        format!("body {} is already registered", b.body),
+                    ));
+                }
+                for r in b.city.iter().chain(b.parent.iter()) {
+                    if !self.bodies.contains(r.as_str()) {
+                        return Err(reject(
+                            Code::UnknownParty,
+                            format!("body {r} is not registered"),
+                        ));
+                    }
+                }
+            }
+            Event::BodyReorganised(b) => {
+                for r in [&b.body, &b.successor] {
+                    if !self.bodies.contains(r.as_str()) {
+                        return Err(reject(
+                            Code::UnknownParty,
+                            format!("body {r} is not registered"),
+                        ));
+                    }
+                }
+                if b.body == b.successor {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        "a body cannot be its own successor",
+                    ));
+                }
+            }
+            Event::OfficeHolderAppointed(o) if !self.bodies.contains(o.body.as_str()) => {
+                return Err(reject(
+                    Code::UnknownParty,
+                    format!("body {} is not registered", o.body),
+                ));
+            }
+            Event::EnterpriseRegistered(e) => {
+                if self.enterprises.contains(e.enterprise.as_str()) {
+                    return Err(reject(
+                        Code::RegistryConflict,
+                        format!("enterprise {} is already registered", e.enterprise),
+                    ));
+                }
+                if !self.bodies.contains(e.city.as_str()) {
+                    return Err(reject(
+                        Code::UnknownParty,
+                        format!("city {} is not a registered body", e.city),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Applies an accepted statement's registry effects at `seq`.
+    pub fn apply(&mut self, stmt: &Statement, seq: u64) {
+        match &stmt.event {
+            Event::KeyGranted(k) => {
+                self.keys.insert(
+                    k.key,
+                    KeyEntry {
+                        public: k.public_key,
+                        holder: k.holder.clone(),
+                        roles: k.roles.clone(),
+                        granted_at: seq,
+                        revoked_at: None,
+                    },
+                );
+            }
+            Event::KeyRevoked(k) => {
+                if let Some(e) = self.keys.get_mut(&k.key) {
+                    e.revoked_at = Some(seq);
+                }
+            }
+            Event::BodyRegistered(b) => {
+                self.bodies.insert(b.body.as_str().to_string());
+            }
+            Event::EnterpriseRegistered(e) => {
+                self.enterprises.insert(e.enterprise.as_str().to_string());
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! Statements: what an actor signs.
+//!
+//! A statement is a JSON object in RFC 8785 canonical form with exactly these
+//! members: `actor`, `body`, `format`, `id`, `issued_at`, `occurred_at`,
+//! optionally `on_behalf_of`, `origin`, `schema`, `type`. The signature is
+//! Ed25519 (checked with `verify_strict`) over [`SIGNATURE_DOMAIN`] followed by
+//! the canonical statement bytes. The bytes signed are the bytes stored: a
+//! statement is never re-serialized from a derived struct before hashing.
+
+use crate::codec;
+use crate::codes::{Code, Rejection};
+use crate::jcs::{self, Value};
+use crate::keys::{KeyId, Party};
+use crate::time::{OffsetTime, Timestamp};
+use crate::vocab::{self, DecodeError, Event, INTEGER_MAX};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+/// The statement format this code writes and reads.
+pub const FORMAT_VERSION: i64 = 1;
+/// The signature domain: every statement signature covers these bytes first, so a
+/// statement signature can never be mistaken for any other Ed25519 signature.
+pub const SIGNATURE_DOMAIN: &[u8] = b"ledger-statement/v1\n";
+/// Statement ids (the idempotency key) are 1 to 128 printable ASCII characters.
+pub const STATEMENT_ID_BYTES_MAX: usize = 128;
+
+/// A statement as its fields; [`Statement::canonical_bytes`] gives what is signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub origin: String,
+    /// The client-chosen unique id: retries with the same id are safe.
+    pub id: String,
+    pub actor: KeyId,
+    pub on_behalf_of: Option<Party>,
+    /// When the actor signed (the actor's clock).
+    pub issued_at: Timestamp,
+    /// When the fact happened (business time, with its offset).
+    pub occurred_at: OffsetTime,
+    pub event: Event,
+}
+
+fn check_statement_id(id: &str) -> Result<(), Rejection> {
+    if id.is_empty()
+        || id.len() > STATEMENT_ID_BYTES_MAX
+        || !id.bytes().all(|b| (0x21..=0x7e).contains(&b))
+    {
+        return Err(Rejection::new(
+            Code::MalformedStatement,
+            format!("statement id {id:?} must be 1 to {STATEMENT_ID_BYTES_MAX} printable ASCII characters without spaces"),
+        ));
+    }
+    Ok(())
+}
+
+/// Converts a parsed canonical value to serde_json's tree for typed decoding.
+/// Numbers were already checked to be integers within ±(2^53−1).
+fn to_serde(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(x) => {
+            // Checked integral and within ±(2^53−1) by `check_numbers`, so exact.
+            #[allow(clippy::cast_possible_truncation)]
+            let i = *x as i64;
+            serde_json::Value::Number(i.into())
+        }
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Array(a) => serde_json::Value::Array(a.iter().map(to_serde).collect()),
+        Value::Object(m) => {
+            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_serde(v))).collect())
+        }
+    }
+}
+
+/// Converts serde_json's tree to a canonical value (for building statements).
+pub fn from_serde(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::String(s.clone()),
+        serde_json::Value::Array(a) => Value::Array(a.iter().map(from_serde).collect()),
+        serde_json::Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect())
+        }
+    }
+}
+
+/// Refuses any number that is not an integer within ±(2^53−1): no floats in signed data.
+pub fn check_numbers(v: &Value, path: &mut String) -> Result<(), Rejection> {
+    match v {
+        Value::Number(x) => {
+            let max = INTEGER_MAX as f64;
+            if x.fract() != 0.0 || x.abs() > max {
+                return Err(Rejection::new(
+                    Code::NumberNotAllowed,
+                    format!(
+                        "number {} at {} must be an integer within ±(2^53−1)",
+                        jcs::format_number(*x),
+                        if path.is_empty() { "/" } else { path }
+                    ),
+                ));
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("/{i}"));
+                check_numbers(x, path)?;
+                path.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let len = path.len();
+                path.push('/');
+                path.push_str(k);
+                check_numbers(x, path)?;
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn field<'a>(obj: &'a [(String, Value)], name: &str) -> Result<&'a Value, Rejection> {
+    obj.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .ok_or_else(|| {
+            Rejection::new(
+                Code::MalformedStatement,
+                format!("statement has no {name:?} member"),
+            )
+        })
+}
+
+fn str_field<'a>(obj: &'a [(String, Value)], name: &str) -> Result<&'a str, Rejection> {
+    field(obj, name)?.as_str().ok_or_else(|| {
+        Rejection::new(
+            Code::MalformedStatement,
+            format!("statement member {name:?} must be a string"),
+        )
+    })
+}
+
+fn decode_rejection(e: DecodeError) -> Rejection {
+    let code = match &e {
+        DecodeError::UnknownType(_) => Code::UnknownEventType,
+        DecodeError::UnknownSchema { .. } => Code::UnknownSchemaVersion,
+        DecodeError::InvalidBody { .. } => Code::InvalidBody,
+        DecodeError::NotCanonicalBody { .. } => Code::NotCanonical,
+    };
+    Rejection::new(code, e.to_string())
+}
+
+const STATEMENT_KEYS: &[&str] = &[
+    "actor",
+    "body",
+    "format",
+    "id",
+    "issued_at",
+    "occurred_at",
+    "on_behalf_of",
+    "origin",
+    "schema",
+    "type",
+];
+
+impl Statement {
+    /// Builds the canonical value of this statement.
+    pub fn to_value(&self) -> Value {
+        let mut m: Vec<(String, Value)> = vec![
+            ("actor".into(), Value::String(self.actor.to_string())),
+            ("body".into(), from_serde(&self.event.body_value())),
+            ("format".into(), Value::Number(FORMAT_VERSION as f64)),
+            ("id".into(), Value::String(self.id.clone())),
+            (
+                "issued_at".into(),
+                Value::String(self.issued_at.to_string()),
+            ),
+            (
+                "occurred_at".into(),
+                Value::String(self.occurred_at.to_string()),
+            ),
+            ("origin".into(), Value::String(self.origin.clone())),
+            (
+                "schema".into(),
+                Value::Number(f64::from(self.event.kind().schema())),
+            ),
+            (
+                "type".into(),
+                Value::String(self.event.kind().name().to_string()),
+            ),
+        ];
+        if let Some(p) = &self.on_behalf_of {
+            let pv = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
+            m.push(("on_behalf_of".into(), from_serde(&pv)));
+        }
+        Value::Object(m)
+    }
+
+    /// The RFC 8785 bytes that are signed and stored.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        jcs::to_canonical(&self.to_value())
+    }
+
+    /// Signs this statement.
+    pub fn sign(self, key: &SigningKey) -> SignedStatement {
+        let bytes = self.canonical_bytes();
+        let signature = key.sign(&signing_message(&bytes)).to_bytes();
+        SignedStatement {
+            statement: self,
+            bytes,
+            signature,
+        }
+    }
+
+    /// Decodes a statement from its parsed canonical value. The caller has
+    /// checked that the value came from canonical bytes.
+    pub fn from_value(v: &Value) -> Result<Statement, Rejection> {
+        let obj = v.as_object().ok_or_else(|| {
+            Rejection::new(
+                Code::MalformedStatement,
+                "a statement must be a JSON object",
+            )
+        })?;
+        for (k, _) in obj {
+            if !STATEMENT_KEYS.contains(&k.as_str()) {
+                return Err(Rejection::new(
+                    Code::MalformedStatement,
+                    format!("statement has an unknown member {k:?}"),
+                ));
+            }
+        }
+        let mut path = String::new();
+        check_numbers(v, &mut path)?;
+        let format = field(obj, "format")?.as_i64();
+        if format != Some(FORMAT_VERSION) {
+            return Err(Rejection::new(
+                Code::UnsupportedFormat,
+                format!("statement format {format:?} is not supported (this ledger reads format {FORMAT_VERSION})"),
+            ));
+        }
+        let id = str_field(obj, "id")?.to_string();
+        check_statement_id(&id)?;
+        let actor_s = str_field(obj, "actor")?;
+        let actor = KeyId::parse(actor_s).ok_or_else(|| {
+            Rejection::new(
+                Code::MalformedStatement,
+                format!("actor {actor_s:?} must be the 64-hex SHA-256 of the actor's public key"),
+            )
+        })?;
+        let bad_time = |name: &str, e: crate::time::TimeError| {
+            Rejection::new(Code::MalformedStatement, format!("{name}: {e}"))
+        };
+        let issued_at =
+            Timestamp::parse(str_field(obj, "issued_at")?).map_err(|e| bad_time("issued_at", e))?;
+        let occurred_at = OffsetTime::parse(str_field(obj, "occurred_at")?)
+            .map_err(|e| bad_time("occurred_at", e))?;
+        let origin = str_field(obj, "origin")?.to_string();
+        let on_behalf_of = match obj.iter().find(|(k, _)| k == "on_behalf_of") {
+            None => None,
+            Some((_, p)) => Some(serde_json::from_value::<Party>(to_serde(p)).map_err(|e| {
+                Rejection::new(
+                    Code::MalformedStatement,
+                    format!("on_behalf_of must be {{\"body\":ID}} or {{\"enterprise\":ID}}: {e}"),
+                )
+            })?),
+        };
+        let kind = str_field(obj, "type")?;
+        let schema = field(obj, "schema")?
+            .as_i64()
+            .and_then(|s| u32::try_from(s).ok())
+            .ok_or_else(|| {
+                Rejection::new(
+                    Code::MalformedStatement,
+                    "schema must be a non-negative integer",
+                )
+            })?;
+        let body = to_serde(field(obj, "body")?);
+        if !body.is_object() {
+            return Err(Rejection::new(
+                Code::InvalidBody,
+                "body must be a JSON object",
+            ));
+        }
+        let event = vocab::decode(kind, schema, body.clone()).map_err(decode_rejection)?;
+        // Re-encode and compare: a body that decodes but would encode differently
+        // (an explicit null for an absent option, say) has two spellings and is refused.
+        if event.body_value() != body {
+            return Err(decode_rejection(DecodeError::NotCanonicalBody {
+                kind: kind.to_string(),
+            }));
+        }
+        event
+            .check_fields()
+            .map_err(|m| Rejection::new(Code::InvalidBody, format!("{kind}: {m}")))?;
+        Ok(Statement {
+            origin,
+            id,
+            actor,
+            on_behalf_of,
+            issued_at,
+            occurred_at,
+            event,
+        })
+    }
+
+    /// Parses canonical statement bytes, refusing anything not in canonical form.
+    pub fn parse(bytes: &[u8]) -> Result<Statement, Rejection> {
+        let v = parse_canonical(bytes)?;
+        Statement::from_value(&v)
+    }
+
+    /// BLAKE3 of the canonical bytes: equal content, equal hash (for idempotency).
+    pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
+        let mut h = blake3::Hasher::new_derive_key(CONTENT_CONTEXT);
+        h.update(bytes);
+        h.finalize().into()
+    }
+}
+
+const CONTENT_CONTEXT: &str = "gov-enterprise-ledger 2026-11-26 statement content v1";
+
+/// Parses JSON and checks that `bytes` are exactly its RFC 8785 form.
+pub fn parse_canonical(bytes: &[u8]) -> Result<Value, Rejection> {
+    let v = jcs::parse(bytes).map_err(|e| Rejection::new(Code::MalformedJson, e.to_string()))?;
+    if jcs::to_canonical(&v) != bytes {
+        return Err(Rejection::new(
+            Code::NotCanonical,
+            "the JSON is not in RFC 8785 canonical form (sorted keys, no whitespace, shortest numbers, minimal escapes)",
+        ));
+    }
+    Ok(v)
+}
+
+/// The exact bytes an actor's Ed25519 signature covers.
+pub fn signing_message(statement_bytes: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNATURE_DOMAIN.len() + statement_bytes.len());
+    m.extend_from_slice(SIGNATURE_DOMAIN);
+    m.extend_from_slice(statement_bytes);
+    m
+}
+
+/// Checks an actor signature with `verify_strict` (no malleable or small-order forms).
+pub fn verify_signature(key: &VerifyingKey, statement_bytes: &[u8], signature: &[u8; 64]) -> bool {
+    let sig = Signature::from_bytes(signature);
+    key.verify_strict(&signing_message(statement_bytes), &sig)
+        .is_ok()
+}
+
+/// A statement with its canonical bytes and signature: what is submitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedStatement {
+    pub statement: Statement,
+    pub bytes: Vec<u8>,
+    pub signature: [u8; 64],
+}
+
+/// A submission: a signed statement, and for ledgers with a simulated clock, the
+/// `recorded_at` the importer asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub signed: SignedStatement,
+    pub recorded_at: Option<Timestamp>,
+}
+
+impl SignedStatement {
+    /// The canonical submission form: `{"signature":"<base64>","statement":{...}}`.
+    pub fn to_envelope(&self, recorded_at: Option<Timestamp>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes.len() + 128);
+        out.push(b'{');
+        if let Some(t) = recorded_at {
+            out.extend_from_slice(b"\"recorded_at\":\"");
+            out.extend_from_slice(t.to_string().as_bytes());
+            out.extend_from_slice(b"\",");
+        }
+        out.extend_from_slice(b"\"signature\":\"");
+        out.extend_from_slice(codec::b64(&self.signature).as_bytes());
+        out.extend_from_slice(b"\",\"statement\":");
+        out.extend_from_slice(&self.bytes);
+        out.push(b'}');
+        out
+    }
+
+    pub fn verify(&self, key: &VerifyingKey) -> bool {
+        verify_signature(key, &self.bytes, &self.signature)
+    }
+}
+
+impl Envelope {
+    /// Parses a canonical submission envelope: decodes the statement but does not
+    /// check the signature (that needs the key registry).
+    pub fn parse(bytes: &[u8]) -> Result<Envelope, Rejection> {
+        let v = parse_canonical(bytes)?;
+        let obj = v.as_object().ok_or_else(|| {
+            Rejection::new(
+                Code::MalformedStatement,
+                "a submission must be a JSON object",
+            )
+        })?;
+        for (k, _) in obj {
+            if !["recorded_at", "signature", "statement"].contains(&k.as_str()) {
+                return Err(Rejection::new(
+                    Code::MalformedStatement,
+                    format!("submission has an unknown member {k:?} (expected signature, statement, optional recorded_at)"),
+                ));
+            }
+        }
+        let sig_s = str_field(obj, "signature")?;
+        let signature = codec::unb64::<64>(sig_s).ok_or_else(|| {
+            Rejection::new(
+                Code::MalformedStatement,
+                "signature must be standard base64 of 64 bytes",
+            )
+        })?;
+        let recorded_at = match obj.iter().find(|(k, _)| k == "recorded_at") {
+            None => None,
+            Some((_, t)) => {
+                let s = t.as_str().ok_or_else(|| {
+                    Rejection::new(Code::MalformedStatement, "recorded_at must be a string")
+                })?;
+                Some(Timestamp::parse(s).map_err(|e| {
+                    Rejection::new(Code::MalformedStatement, format!("recorded_at: {e}"))
+                })?)
+            }
+        };
+        let sv = field(obj, "statement")?;
+        let statement = Statement::from_value(sv)?;
+        // The envelope is canonical, so the statement's canonical bytes are its
+        // exact text inside the envelope; re-serializing gives the same bytes.
+        let bytes = jcs::to_canonical(sv);
+        Ok(Envelope {
+            signed: SignedStatement {
+                statement,
+                bytes,
+                signature,
+            },
+            recorded_at,
+        })
+    }
+}

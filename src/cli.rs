@@ -1,0 +1,676 @@
+//! The `ledger` command line.
+
+use crate::audit::{self, AuditError, AuditOptions};
+use crate::keyfile;
+use crate::ledger::{self, Config, Ledger, Receipt};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use events::checkpoint::SignedCheckpoint;
+use events::codec;
+use events::jcs::{self, Value};
+use events::keys::{KeyId, PublicKey};
+use events::merkle::{self, Hash};
+use events::record::Record;
+use events::statement::{from_serde, Statement};
+use events::time::OffsetTime;
+use events::vocab::{Clock, EventKind};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "ledger",
+    version,
+    about = "Tamper-evident audit ledger for government–enterprise interactions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Tuning {
+    /// Group commit: most records per batch.
+    #[arg(long, default_value_t = 1024)]
+    batch_max: usize,
+    /// Group commit: most milliseconds to wait for more records.
+    #[arg(long, default_value_t = 0)]
+    batch_wait_ms: u64,
+}
+
+impl Tuning {
+    fn config(&self) -> Config {
+        Config {
+            batch_max: self.batch_max.clamp(1, 65_536),
+            batch_wait: Duration::from_millis(self.batch_wait_ms.min(10_000)),
+            ..Config::default()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new ledger; the root authority's secret key goes to a file outside the data directory.
+    Init {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        origin: String,
+        #[arg(long)]
+        root_key_out: PathBuf,
+        /// Declare a simulated clock (imports of historical scenarios) starting at this time, e.g. 2006-01-04T09:00:00+08:00.
+        #[arg(long)]
+        simulated_clock_from: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Write a new Ed25519 secret key file (0600) and print its public key and key id.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign and append a statement (STATEMENT.json), or append signed statements from stdin (NDJSON).
+    Append {
+        #[arg(long)]
+        data: PathBuf,
+        /// The actor's secret key file (with STATEMENT.json).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Read signed submissions as NDJSON from standard input.
+        #[arg(long)]
+        stdin: bool,
+        statement: Option<PathBuf>,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
+    /// Create a new ledger with a realistic signed history of N records.
+    Generate {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        records: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where the root key goes (default: DATA.root.key beside the data directory).
+        #[arg(long)]
+        root_key_out: Option<PathBuf>,
+    },
+    /// Verify a data directory or an export; exit 0 when sound, 1 with the first bad seq otherwise.
+    Verify {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// The signed checkpoint of the export's size.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The ledger's checkpoint verifier key (name+hexid+base64, or a file).
+        #[arg(long)]
+        key: Option<String>,
+        /// The root authority's public key you trust (base64, or a file).
+        #[arg(long)]
+        root: Option<String>,
+        /// An older signed checkpoint you kept: the history must be consistent with it.
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// Threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// Check that a receipt's record is still included in a newer checkpoint.
+    VerifyReceipt {
+        receipt: PathBuf,
+        /// A newer signed checkpoint.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The ledger's checkpoint verifier key.
+        #[arg(long)]
+        key: String,
+        /// Take the proofs from this data directory...
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// ...or from files printed by `ledger proof inclusion` and `ledger proof consistency`.
+        #[arg(long)]
+        inclusion: Option<PathBuf>,
+        #[arg(long)]
+        consistency: Option<PathBuf>,
+    },
+    /// Export the first N records as NDJSON leaves, with the signed checkpoint of that size in FILE.checkpoint.
+    Export {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Print an inclusion or consistency proof.
+    Proof {
+        #[command(subcommand)]
+        kind: ProofKind,
+    },
+    /// Print one record with its hashes and receipt.
+    Show {
+        #[arg(long)]
+        data: PathBuf,
+        seq: u64,
+    },
+    /// Measure throughput against baselines taken in the same run.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum ProofKind {
+    Inclusion {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        seq: u64,
+        /// Tree size (default: the latest checkpoint).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    Consistency {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        old: u64,
+        #[arg(long)]
+        new: Option<u64>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ledger: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open(data: &Path, config: Config) -> Result<Ledger> {
+    let l = Ledger::open(data, config)?;
+    for n in &l.notices {
+        eprintln!("ledger: {n}");
+    }
+    Ok(l)
+}
+
+fn hexes(p: &[Hash]) -> Vec<String> {
+    p.iter().map(|h| codec::hex(h)).collect()
+}
+
+fn unhexes(v: &serde_json::Value) -> Result<Vec<Hash>> {
+    v.as_array()
+        .ok_or_else(|| anyhow!("proof must be a list of hex hashes"))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(codec::unhex::<32>)
+                .ok_or_else(|| anyhow!("proof element {h} is not 64 hex characters"))
+        })
+        .collect()
+}
+
+fn run(cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Init {
+            data,
+            origin,
+            root_key_out,
+            simulated_clock_from,
+            description,
+        } => {
+            let root = keyfile::generate()?;
+            let (clock, t) = match simulated_clock_from {
+                Some(s) => (
+                    Clock::Simulated,
+                    Some(
+                        OffsetTime::parse(&s)
+                            .map_err(|e| anyhow!("--simulated-clock-from: {e}"))?,
+                    ),
+                ),
+                None => (Clock::Real, None),
+            };
+            if root_key_out.starts_with(&data) {
+                bail!("--root-key-out must be outside the data directory: the operator of the data directory must not hold the root key");
+            }
+            keyfile::write_key(&root_key_out, &root)?;
+            let info = ledger::init(&data, &origin, &root, clock, t, &description)?;
+            std::fs::write(
+                root_key_out.with_extension("pub"),
+                format!("{}\n", info.root_public),
+            )?;
+            eprintln!(
+                "ledger: created {} (origin {origin}, clock {})",
+                data.display(),
+                clock.name()
+            );
+            eprintln!(
+                "ledger: root key written to {} (public key in {})",
+                root_key_out.display(),
+                root_key_out.with_extension("pub").display()
+            );
+            eprintln!("ledger: root public key {}", info.root_public);
+            println!("{}", info.checkpoint_vkey);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keygen { out } => {
+            let k = keyfile::generate()?;
+            keyfile::write_key(&out, &k)?;
+            let public = PublicKey(k.verifying_key());
+            println!(
+                "{}",
+                serde_json::json!({"public_key": public.to_string(), "key_id": KeyId::of(&k.verifying_key()).to_string()})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Append {
+            data,
+            key,
+            stdin,
+            statement,
+            tuning,
+        } => {
+            let l = open(&data, tuning.config())?;
+            if stdin {
+                let input = std::io::stdin().lock();
+                let lines = input
+                    .split(b'\n')
+                    .map_while(|r| r.ok())
+                    .filter(|l| !l.is_empty());
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                let (_, bad) = l.append_stream(lines, 256, |i, _, r| {
+                    let line = match r {
+                        Ok(rc) => rc.to_json(),
+                        Err(e) => serde_json::json!({"line": i + 1, "error": {"code": e.code.as_str(), "message": e.message}}),
+                    };
+                    let _ = writeln!(out, "{line}");
+                    // Flushed as soon as durable, so whatever was printed survives a crash.
+                    let _ = out.flush();
+                });
+                drop(out);
+                l.close()?;
+                return Ok(if bad > 0 {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
+            let path =
+                statement.ok_or_else(|| anyhow!("give STATEMENT.json (with --key) or --stdin"))?;
+            let text =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes = match key {
+                Some(k) => sign_draft(&text, &keyfile::read_key(&k)?, l.origin())?,
+                None => text.trim_ascii().to_vec(),
+            };
+            let r = l.submit(&bytes);
+            l.close()?;
+            match r {
+                Ok(rc) => {
+                    println!("{}", serde_json::to_string_pretty(&rc.to_json())?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"error": {"code": e.code.as_str(), "message": e.message}})
+                    );
+                    eprintln!("ledger: refused: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Generate {
+            data,
+            records,
+            seed,
+            root_key_out,
+        } => {
+            let root_out = root_key_out
+                .unwrap_or_else(|| PathBuf::from(format!("{}.root.key", data.display())));
+            let s = crate::generate::generate(
+                &data,
+                &root_out,
+                &crate::generate::GenerateOptions { records, seed },
+            )?;
+            eprintln!(
+                "ledger: generated {} records ({} refused) in {}",
+                s.records,
+                s.rejected,
+                data.display()
+            );
+            eprintln!(
+                "ledger: root key in {}; root public key {}",
+                root_out.display(),
+                s.root_public
+            );
+            println!("{}", s.checkpoint_vkey);
+            Ok(if s.rejected > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Verify {
+            data,
+            export,
+            checkpoint,
+            key,
+            root,
+            since,
+            threads,
+        } => {
+            let opts = AuditOptions {
+                trusted_root: root.as_deref().map(audit::read_public_key).transpose()?,
+                checkpoint_key: key.as_deref().map(audit::read_note_verifier).transpose()?,
+                since: since
+                    .map(|p| std::fs::read(&p).with_context(|| format!("reading {}", p.display())))
+                    .transpose()?,
+                threads,
+                progress: true,
+            };
+            let started = std::time::Instant::now();
+            let result = match (data, export) {
+                (Some(d), None) => audit::verify_data_dir(&d, opts),
+                (None, Some(e)) => {
+                    let cp = checkpoint
+                        .unwrap_or_else(|| PathBuf::from(format!("{}.checkpoint", e.display())));
+                    let note =
+                        std::fs::read(&cp).with_context(|| format!("reading {}", cp.display()))?;
+                    audit::verify_export(&e, &note, opts)
+                }
+                _ => bail!("give exactly one of --data DIR or --export FILE"),
+            };
+            match result {
+                Ok(r) => {
+                    let secs = started.elapsed().as_secs_f64();
+                    println!(
+                        "ok: {} records of {} verified ({} checkpoints), root {}",
+                        r.records,
+                        r.origin,
+                        r.checkpoints,
+                        codec::b64(&r.root)
+                    );
+                    println!(
+                        "clock: {}{}",
+                        r.clock.name(),
+                        if r.clock == Clock::Simulated {
+                            " (recorded_at was supplied by the importer, not the ledger's clock)"
+                        } else {
+                            ""
+                        }
+                    );
+                    if let Some(n) = r.consistent_with {
+                        println!("consistent with your checkpoint of size {n}");
+                    }
+                    if let Some(t) = r.unacknowledged_tail {
+                        println!("note: {t}");
+                    }
+                    eprintln!(
+                        "ledger: {:.0} records/s ({secs:.2} s)",
+                        r.records as f64 / secs.max(1e-9)
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(AuditError::Finding(f)) => {
+                    println!("FAILED at seq {}: {}: {}", f.seq, f.code, f.message);
+                    Ok(ExitCode::from(1))
+                }
+                Err(AuditError::Io(e)) => Err(e),
+            }
+        }
+        Command::VerifyReceipt {
+            receipt,
+            checkpoint,
+            key,
+            data,
+            inclusion,
+            consistency,
+        } => verify_receipt(
+            &receipt,
+            &checkpoint,
+            &key,
+            data.as_deref(),
+            inclusion.as_deref(),
+            consistency.as_deref(),
+        ),
+        Command::Export { data, out, size } => {
+            let l = open(&data, Config::default())?;
+            let head = l.head();
+            let n = size.unwrap_or(head.size);
+            let note = match l.checkpoint_at(n)? {
+                Some(note) => note,
+                None => {
+                    let (below, above) = l.nearest_checkpoints(n)?;
+                    bail!(
+                        "there is no signed checkpoint of size {n}; the nearest sizes with one are {} and {}",
+                        below.map_or("none".into(), |b| b.to_string()),
+                        above.map_or("none".into(), |a| a.to_string())
+                    );
+                }
+            };
+            let f = std::fs::File::create(&out)
+                .with_context(|| format!("creating {}", out.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            for seq in 0..n {
+                w.write_all(&l.read_leaf(seq)?)?;
+                w.write_all(b"\n")?;
+            }
+            w.flush()?;
+            let cp_path = PathBuf::from(format!("{}.checkpoint", out.display()));
+            std::fs::write(&cp_path, note.as_bytes())?;
+            eprintln!(
+                "ledger: exported {n} records to {} with its checkpoint in {}",
+                out.display(),
+                cp_path.display()
+            );
+            l.close()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Proof { kind } => {
+            match kind {
+                ProofKind::Inclusion { data, seq, size } => {
+                    let l = open(&data, Config::default())?;
+                    let size = size.unwrap_or(l.head().size);
+                    let leaf = l.read_leaf(seq)?;
+                    let proof = l.inclusion_proof(seq, size)?;
+                    let root = l.root_at(size)?;
+                    println!(
+                        "{}",
+                        serde_json::json!({"seq": seq, "size": size, "leaf_hash": codec::hex(&merkle::leaf_hash(&leaf)), "root": codec::b64(&root), "checkpoint": l.checkpoint_at(size)?, "proof": hexes(&proof)})
+                    );
+                }
+                ProofKind::Consistency { data, old, new } => {
+                    let l = open(&data, Config::default())?;
+                    let new = new.unwrap_or(l.head().size);
+                    let proof = l.consistency_proof(old, new)?;
+                    println!(
+                        "{}",
+                        serde_json::json!({"old": old, "new": new, "old_root": codec::b64(&l.root_at(old)?), "new_root": codec::b64(&l.root_at(new)?), "proof": hexes(&proof)})
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show { data, seq } => {
+            let l = open(&data, Config::default())?;
+            let leaf = l.read_leaf(seq)?;
+            let record: serde_json::Value = serde_json::from_slice(&leaf)?;
+            let receipt = l.receipt(seq)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"record": record, "receipt": receipt.to_json()})
+                )?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(args) => crate::bench::run(args),
+    }
+}
+
+/// Turns a draft statement into a signed canonical submission. A draft has
+/// `type`, `body` and `id`, and optionally `schema`, `occurred_at`,
+/// `on_behalf_of`; origin, actor and issued_at are filled in here.
+pub fn sign_draft(text: &[u8], key: &ed25519_dalek::SigningKey, origin: &str) -> Result<Vec<u8>> {
+    let draft: serde_json::Value =
+        serde_json::from_slice(text).context("STATEMENT.json is not JSON")?;
+    let obj = draft
+        .as_object()
+        .ok_or_else(|| anyhow!("STATEMENT.json must be an object"))?;
+    if obj.contains_key("signature") {
+        return Ok(jcs::canonicalize(text).map_err(|e| anyhow!("{e}"))?);
+    }
+    for k in obj.keys() {
+        if ![
+            "type",
+            "body",
+            "id",
+            "schema",
+            "occurred_at",
+            "on_behalf_of",
+        ]
+        .contains(&k.as_str())
+        {
+            bail!("draft statement has unknown member {k:?} (expected type, body, id, schema, occurred_at, on_behalf_of)");
+        }
+    }
+    let kind = obj
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| anyhow!("draft needs \"type\""))?;
+    let k = EventKind::from_name(kind).ok_or_else(|| anyhow!("unknown event type {kind:?}"))?;
+    let id = obj
+        .get("id")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| anyhow!("draft needs \"id\" (a unique statement id)"))?;
+    let mut m: Vec<(String, Value)> = vec![
+        (
+            "actor".into(),
+            Value::String(KeyId::of(&key.verifying_key()).to_string()),
+        ),
+        (
+            "body".into(),
+            from_serde(obj.get("body").unwrap_or(&serde_json::Value::Null)),
+        ),
+        ("format".into(), Value::Number(1.0)),
+        ("id".into(), Value::String(id.into())),
+        (
+            "issued_at".into(),
+            Value::String(ledger::wall_clock().to_string()),
+        ),
+        (
+            "occurred_at".into(),
+            Value::String(
+                obj.get("occurred_at")
+                    .and_then(|t| t.as_str())
+                    .map_or_else(|| ledger::now_shanghai().to_string(), str::to_string),
+            ),
+        ),
+        ("origin".into(), Value::String(origin.into())),
+        (
+            "schema".into(),
+            from_serde(obj.get("schema").unwrap_or(&serde_json::json!(k.schema()))),
+        ),
+        ("type".into(), Value::String(kind.into())),
+    ];
+    if let Some(p) = obj.get("on_behalf_of") {
+        m.push(("on_behalf_of".into(), from_serde(p)));
+    }
+    let v = Value::Object(m);
+    let stmt =
+        Statement::from_value(&jcs::parse(&jcs::to_canonical(&v)).map_err(|e| anyhow!("{e}"))?)
+            .map_err(|e| anyhow!("{e}"))?;
+    Ok(stmt.sign(key).to_envelope(None))
+}
+
+fn verify_receipt(
+    receipt: &Path,
+    newer: &Path,
+    key: &str,
+    data: Option<&Path>,
+    inclusion: Option<&Path>,
+    consistency: Option<&Path>,
+) -> Result<ExitCode> {
+    let verifier = audit::read_note_verifier(key)?;
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(receipt)?).context("receipt is not JSON")?;
+    let r = Receipt::from_json(&r)
+        .ok_or_else(|| anyhow!("receipt lacks seq, id, leaf_hash, chain_hash or checkpoint"))?;
+    let origin = verifier.name().to_string();
+    let old = SignedCheckpoint::open(r.checkpoint.as_bytes(), &verifier, &origin)
+        .map_err(|e| anyhow!("the receipt's checkpoint does not verify: {e}"))?;
+    let new = SignedCheckpoint::open(&std::fs::read(newer)?, &verifier, &origin)
+        .map_err(|e| anyhow!("the newer checkpoint does not verify: {e}"))?;
+    let (old, new) = (old.checkpoint, new.checkpoint);
+    if new.size < old.size {
+        bail!(
+            "the newer checkpoint (size {}) is older than the receipt's (size {})",
+            new.size,
+            old.size
+        );
+    }
+    if r.seq >= old.size {
+        println!(
+            "FAILED: the receipt's checkpoint (size {}) does not cover its seq {}",
+            old.size, r.seq
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let (inc, con) = match data {
+        Some(d) => {
+            let l = open(d, Config::default())?;
+            (
+                l.inclusion_proof(r.seq, new.size)?,
+                l.consistency_proof(old.size, new.size)?,
+            )
+        }
+        None => {
+            let read = |p: Option<&Path>, what: &str| -> Result<Vec<Hash>> {
+                let p = p.ok_or_else(|| anyhow!("give --data DIR, or --inclusion and --consistency proof files ({what} missing)"))?;
+                let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p)?)?;
+                unhexes(v.get("proof").unwrap_or(&serde_json::Value::Null))
+            };
+            (
+                read(inclusion, "inclusion")?,
+                read(consistency, "consistency")?,
+            )
+        }
+    };
+    if let Err(e) = merkle::verify_inclusion(r.seq, new.size, &r.leaf_hash, &inc, &new.root) {
+        println!(
+            "FAILED: record {} is not included in the newer checkpoint (size {}): {e}",
+            r.seq, new.size
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if old.size != new.size {
+        if let Err(e) = merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &con) {
+            println!(
+                "FAILED: the newer checkpoint is not an extension of the receipt's checkpoint: {e}"
+            );
+            return Ok(ExitCode::from(1));
+        }
+    } else if old.root != new.root {
+        println!(
+            "FAILED: two checkpoints of size {} with different roots: the log forked",
+            old.size
+        );
+        return Ok(ExitCode::from(1));
+    }
+    println!("ok: seq {} ({}) is included in the checkpoint of size {}, which extends the receipt's checkpoint of size {}", r.seq, r.id, new.size, old.size);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a record file line for `show`-like tools (kept for tests).
+pub fn parse_leaf(bytes: &[u8]) -> Result<Record> {
+    Record::parse(bytes).map_err(|e| anyhow!("{e}"))
+}

@@ -1,0 +1,1350 @@
+//! The ledger: opening a data directory, the single-writer sequencer with group
+//! commit, receipts, and reads.
+//!
+//! Data directory layout:
+//! - `LOCK`: held with an exclusive lock while open; holds the owner's pid.
+//! - `log/NNNNNNNNNNNNNNNNNNNN.seg`: the log (source of truth, see [`crate::log`]).
+//! - `checkpoint.key`, `system.key`: the ledger's own secret keys (0600).
+//! - `merkle.hashes`, `merkle.synced`: the Merkle hash store (derived).
+//! - `index/`: sled, holding derived indexes (derived; rebuilt when missing or behind).
+//!
+//! Architecture invariant: only the sequencer thread appends; it owns the chain
+//! head, the registry and the hash store. Callers verify signatures on their own
+//! threads first, so signature checks use every core.
+
+use crate::hashes::{HashFileReader, HashStore};
+use crate::keyfile;
+use crate::log::{self, LogWriter, FRAME_CHECKPOINT, FRAME_RECORD};
+use anyhow::{bail, Context};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use events::checkpoint::{Checkpoint, SignedCheckpoint};
+use events::codec;
+use events::codes::{Code, Rejection};
+use events::keys::{KeyId, PublicKey};
+use events::merkle::{self, Hash};
+use events::note::{NoteSigner, NoteVerifier};
+use events::record::{self, ChainHash, Record, GENESIS_PREV, RECORD_BYTES_MAX};
+use events::registry::Registry;
+use events::statement::{Envelope, Statement};
+use events::time::{OffsetTime, Timestamp};
+use events::vocab::{Clock, Event, LedgerGenesis, Text};
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The index layout version; a different stored version means rebuild.
+const INDEX_VERSION: &[u8] = b"ledger-index-v1";
+/// The Merkle hash store is synced at least every this many records.
+const HASH_SYNC_RECORDS: u64 = 50_000;
+
+/// Tunables of an open ledger. Every queue and batch is bounded.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Group commit: at most this many records per batch.
+    pub batch_max: usize,
+    /// Group commit: wait at most this long for more records after the first.
+    pub batch_wait: Duration,
+    /// Requests waiting for the sequencer (back-pressure beyond it).
+    pub queue_max: usize,
+    /// How far `issued_at` may be ahead of the ledger's clock.
+    pub issued_skew: Duration,
+    pub segment_bytes_max: u64,
+    /// sled's cache (its default is 1 GiB; ours is bounded).
+    pub index_cache_bytes: u64,
+    /// Threads used to verify signatures of a batch before the sequencer.
+    pub verify_threads: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            batch_max: 1024,
+            batch_wait: Duration::ZERO,
+            queue_max: 256,
+            issued_skew: Duration::from_secs(300),
+            segment_bytes_max: log::SEGMENT_BYTES_MAX,
+            index_cache_bytes: 64 << 20,
+            verify_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// What a caller gets once its record is durable. It depends only on the log:
+/// asking again with the same statement gives the same receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub id: String,
+    pub leaf_hash: Hash,
+    pub chain_hash: ChainHash,
+    /// The signed checkpoint of the batch that covers this record.
+    pub checkpoint: String,
+}
+
+impl Receipt {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "seq": self.seq,
+            "id": self.id,
+            "leaf_hash": codec::hex(&self.leaf_hash),
+            "chain_hash": codec::hex(&self.chain_hash),
+            "checkpoint": self.checkpoint,
+        })
+    }
+
+    pub fn from_json(v: &serde_json::Value) -> Option<Receipt> {
+        Some(Receipt {
+            seq: v.get("seq")?.as_u64()?,
+            id: v.get("id")?.as_str()?.to_string(),
+            leaf_hash: codec::unhex::<32>(v.get("leaf_hash")?.as_str()?)?,
+            chain_hash: codec::unhex::<32>(v.get("chain_hash")?.as_str()?)?,
+            checkpoint: v.get("checkpoint")?.as_str()?.to_string(),
+        })
+    }
+}
+
+/// A submission that passed the stateless checks on the caller's thread.
+pub struct Prepared {
+    env: Envelope,
+    /// Whether the signature was verified already (the key was known then).
+    signature_checked: bool,
+}
+
+type Reply = mpsc::Sender<Vec<Result<Receipt, Rejection>>>;
+
+enum Request {
+    Append { items: Vec<Prepared>, reply: Reply },
+}
+
+/// Where each record is, for reads.
+struct LogIndex {
+    segments: Vec<(u64, Arc<File>)>,
+    offsets: Vec<u64>,
+}
+
+impl LogIndex {
+    fn read(&self, seq: u64) -> std::io::Result<Vec<u8>> {
+        let i = usize::try_from(seq).unwrap_or(usize::MAX);
+        let Some(&offset) = self.offsets.get(i) else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("seq {seq} is not in the ledger"),
+            ));
+        };
+        let s = self.segments.partition_point(|(first, _)| *first <= seq);
+        let (_, file) = &self.segments[s.saturating_sub(1)];
+        let (kind, payload) = log::read_frame_at(file, offset)?;
+        if kind != FRAME_RECORD {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("seq {seq}: not a record frame"),
+            ));
+        }
+        Ok(payload)
+    }
+}
+
+/// The latest committed state, for readers.
+#[derive(Clone, Debug)]
+pub struct Head {
+    pub size: u64,
+    pub root: Hash,
+    pub checkpoint: String,
+    pub last_recorded_at: Timestamp,
+}
+
+/// State shared between the sequencer and readers.
+struct Shared {
+    origin: String,
+    clock: Clock,
+    keys: RwLock<HashMap<KeyId, VerifyingKey>>,
+    head: RwLock<Head>,
+    log: RwLock<LogIndex>,
+    db: sled::Db,
+    failed: Mutex<Option<String>>,
+    hashes: HashFileReader,
+    verifier: NoteVerifier,
+}
+
+/// An open ledger. Dropping it stops the sequencer after the batch in flight.
+pub struct Ledger {
+    dir: PathBuf,
+    config: Config,
+    tx: Option<SyncSender<Request>>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    _lock: File,
+    /// Lines worth telling the operator about (a cut tail, a rebuilt index).
+    pub notices: Vec<String>,
+}
+
+fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_millis(ms)
+        .unwrap_or_else(|_| Timestamp::parse("2000-01-01T00:00:00.000Z").expect("valid literal"))
+}
+
+/// The wall clock as an `OffsetTime` in China Standard Time (+08:00), whole seconds.
+pub fn now_shanghai() -> OffsetTime {
+    let ms = now().unix_millis();
+    let whole = Timestamp::from_unix_millis(ms - ms.rem_euclid(1000)).unwrap_or(now());
+    OffsetTime::new(whole, 8 * 60).expect("whole-second instant within range")
+}
+
+pub fn wall_clock() -> Timestamp {
+    now()
+}
+
+/// Takes the data directory's lock, or says who holds it.
+fn lock_dir(dir: &Path) -> anyhow::Result<File> {
+    let path = dir.join("LOCK");
+    let mut f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut s = String::new();
+            let _ = f.read_to_string(&mut s);
+            let pid = s.trim();
+            bail!(
+                "data directory {} is in use by pid {}; stop that process or use its HTTP API",
+                dir.display(),
+                if pid.is_empty() { "unknown" } else { pid }
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).context("locking the data directory")
+        }
+    }
+    f.set_len(0)?;
+    f.rewind()?;
+    writeln!(f, "{}", std::process::id())?;
+    Ok(f)
+}
+
+fn checkpoint_signer(dir: &Path) -> anyhow::Result<NoteSigner> {
+    let text = keyfile::read_private(&dir.join("checkpoint.key"))?;
+    NoteSigner::from_skey(text.trim()).map_err(|e| anyhow::anyhow!("checkpoint.key: {e}"))
+}
+
+/// Facts about a new ledger.
+pub struct InitInfo {
+    pub checkpoint_vkey: String,
+    pub root_public: PublicKey,
+    pub system_public: PublicKey,
+}
+
+/// Origins are ASCII without spaces or `+` (they name the checkpoint key too).
+pub fn check_origin(origin: &str) -> anyhow::Result<()> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b"._/:-".contains(&b);
+    if origin.is_empty() || origin.len() > 128 || !origin.bytes().all(ok) {
+        bail!("origin {origin:?} must be 1 to 128 characters of A-Z a-z 0-9 . _ / : - (for example example.gov.cn/investor-complaints)");
+    }
+    Ok(())
+}
+
+/// Creates a new ledger in `dir` (which must not exist or be empty): writes its
+/// own keys and the genesis record, signed by `root`, as the first batch.
+/// `genesis_time` is used for a simulated clock; a real clock uses now.
+pub fn init(
+    dir: &Path,
+    origin: &str,
+    root: &SigningKey,
+    clock: Clock,
+    genesis_time: Option<OffsetTime>,
+    description: &str,
+) -> anyhow::Result<InitInfo> {
+    check_origin(origin)?;
+    if dir.exists() && fs::read_dir(dir)?.next().is_some() {
+        bail!(
+            "{} exists and is not empty; a ledger is created in a new directory",
+            dir.display()
+        );
+    }
+    fs::create_dir_all(dir.join("log")).with_context(|| format!("creating {}", dir.display()))?;
+    let _lock = lock_dir(dir)?;
+    let checkpoint_key = keyfile::generate()?;
+    let signer = NoteSigner::new(origin, checkpoint_key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    keyfile::write_private(
+        &dir.join("checkpoint.key"),
+        &format!("{}\n", signer.to_skey()),
+    )?;
+    let system = keyfile::generate()?;
+    keyfile::write_key(&dir.join("system.key"), &system)?;
+    let (issued_at, occurred_at) = match (clock, genesis_time) {
+        (Clock::Simulated, Some(t)) => (t.instant(), t),
+        (Clock::Simulated, None) => bail!("a ledger with a simulated clock needs its genesis time"),
+        (Clock::Real, _) => (now(), now_shanghai()),
+    };
+    let genesis = LedgerGenesis {
+        origin: Text::new(origin).map_err(anyhow::Error::msg)?,
+        root_key: PublicKey(root.verifying_key()),
+        checkpoint_key: Text::new(signer.verifier().to_vkey()).map_err(anyhow::Error::msg)?,
+        system_key: PublicKey(system.verifying_key()),
+        clock,
+        description: Text::new(description).map_err(anyhow::Error::msg)?,
+    };
+    let stmt = Statement {
+        origin: origin.to_string(),
+        id: "genesis".into(),
+        actor: KeyId::of(&root.verifying_key()),
+        on_behalf_of: None,
+        issued_at,
+        occurred_at,
+        event: Event::LedgerGenesis(genesis),
+    };
+    let signed = stmt.sign(root);
+    let rec = record::encode(
+        0,
+        issued_at,
+        &GENESIS_PREV,
+        &signed.bytes,
+        &signed.signature,
+    );
+    let mut tree = merkle::RootBuilder::new();
+    tree.push(merkle::leaf_hash(&rec));
+    let cp = Checkpoint {
+        origin: origin.to_string(),
+        size: 1,
+        root: tree.root(),
+        extensions: vec![],
+    };
+    let note = SignedCheckpoint::sign(cp, &signer)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .note;
+    let mut frames = Vec::new();
+    log::encode_frame(FRAME_RECORD, &rec, &mut frames);
+    log::encode_frame(FRAME_CHECKPOINT, note.as_bytes(), &mut frames);
+    let seg = dir.join("log").join(log::segment_name(0));
+    let mut f = OpenOptions::new().create_new(true).write(true).open(&seg)?;
+    f.write_all(&frames)?;
+    f.sync_all()?;
+    log::sync_dir(&dir.join("log"))?;
+    log::sync_dir(dir)?;
+    Ok(InitInfo {
+        checkpoint_vkey: signer.verifier().to_vkey(),
+        root_public: PublicKey(root.verifying_key()),
+        system_public: PublicKey(system.verifying_key()),
+    })
+}
+
+fn be(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+fn key_with(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + rest.len());
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(rest);
+    k
+}
+
+/// Adds one committed record's entries to an index batch.
+fn index_record(batch: &mut sled::Batch, seq: u64, stmt: &Statement, stmt_bytes: &[u8]) {
+    let mut v = Vec::with_capacity(40);
+    v.extend_from_slice(&be(seq));
+    v.extend_from_slice(&Statement::content_hash(stmt_bytes));
+    batch.insert(key_with(b"i:", stmt.id.as_bytes()), v);
+    if is_registry_event(&stmt.event) {
+        batch.insert(key_with(b"r:", &be(seq)), &[][..]);
+    }
+    for (kind, id) in stmt.event.subject_ids() {
+        let mut k = Vec::with_capacity(48);
+        k.extend_from_slice(b"x:");
+        k.extend_from_slice(kind.as_bytes());
+        k.push(b':');
+        k.extend_from_slice(id.as_str().as_bytes());
+        k.push(0);
+        k.extend_from_slice(&be(seq));
+        batch.insert(k, &[][..]);
+    }
+}
+
+fn is_registry_event(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::LedgerGenesis(_)
+            | Event::KeyGranted(_)
+            | Event::KeyRevoked(_)
+            | Event::BodyRegistered(_)
+            | Event::EnterpriseRegistered(_)
+    )
+}
+
+fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Result<sled::Db> {
+    let path = dir.join("index");
+    let open = || sled::Config::new().path(&path).cache_capacity(cache).open();
+    let db = match open() {
+        Ok(db) => db,
+        Err(e) => {
+            notices.push(format!(
+                "index unreadable ({e}); rebuilding it from the log"
+            ));
+            let _ = fs::remove_dir_all(&path);
+            open().context("creating the index")?
+        }
+    };
+    if db.get(b"m:version")?.as_deref() != Some(INDEX_VERSION) {
+        if db.get(b"m:version")?.is_some() {
+            notices.push("index has another layout version; rebuilding it from the log".into());
+        }
+        db.clear()?;
+        db.insert(b"m:version", INDEX_VERSION)?;
+    }
+    Ok(db)
+}
+
+fn indexed(db: &sled::Db) -> anyhow::Result<u64> {
+    Ok(match db.get(b"m:indexed")? {
+        Some(v) if v.len() == 8 => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+        _ => 0,
+    })
+}
+
+impl Ledger {
+    /// Opens a ledger for appending: takes the lock, scans the log (cutting only
+    /// an unacknowledged tail), brings the derived stores up to date and starts
+    /// the sequencer.
+    pub fn open(dir: &Path, config: Config) -> anyhow::Result<Ledger> {
+        if !dir.join("log").is_dir() {
+            bail!(
+                "{} is not a ledger data directory (no log/); create one with `ledger init`",
+                dir.display()
+            );
+        }
+        let lock = lock_dir(dir)?;
+        let mut notices = Vec::new();
+        let log_dir = dir.join("log");
+        let mut scan = log::scan(&log_dir)?;
+        if let Some(msg) = log::cut_tail(&mut scan)? {
+            notices.push(msg);
+        }
+        let size = scan.records();
+        if size == 0 {
+            bail!(
+                "{} holds no records (not even genesis); it was never initialised",
+                dir.display()
+            );
+        }
+        let segments: Vec<(u64, Arc<File>)> = scan
+            .segments
+            .iter()
+            .map(|(first, p, _)| Ok((*first, Arc::new(File::open(p)?))))
+            .collect::<std::io::Result<_>>()?;
+        let index = LogIndex {
+            segments,
+            offsets: std::mem::take(&mut scan.offsets),
+        };
+        let read = |seq: u64| -> anyhow::Result<Record> {
+            let bytes = index
+                .read(seq)
+                .with_context(|| format!("reading seq {seq}"))?;
+            let r = Record::parse(&bytes).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
+            // Paired assertion: the record read back is the one the frame order says.
+            if r.seq != seq {
+                bail!(
+                    "the log is damaged: the frame for seq {seq} holds seq {}",
+                    r.seq
+                );
+            }
+            Ok(r)
+        };
+        let genesis = read(0)?;
+        let mut registry = Registry::genesis(&genesis.signed.statement)
+            .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+        let signer = checkpoint_signer(dir)?;
+        if signer.verifier().to_vkey() != registry.checkpoint_key {
+            bail!("checkpoint.key does not match the checkpoint key named in genesis");
+        }
+
+        // Derived index: catch up from what it already reflects.
+        let db = open_index(dir, config.index_cache_bytes, &mut notices)?;
+        let mut done = indexed(&db)?.min(size);
+        // The registry is rebuilt from the registry records the index lists,
+        // then from every record the index has not seen.
+        for item in db.scan_prefix(b"r:") {
+            let (k, _) = item?;
+            let seq = u64::from_be_bytes(k[2..10].try_into().unwrap_or([0; 8]));
+            if seq == 0 || seq >= done {
+                continue;
+            }
+            let r = read(seq)?;
+            registry.apply(&r.signed.statement, seq);
+        }
+        if done < size {
+            notices.push(format!(
+                "index reflects {done} of {size} records; catching up"
+            ));
+        }
+        let mut prev_head = GENESIS_PREV;
+        let mut last_recorded_at = genesis.recorded_at;
+        if done == 0 {
+            let mut b = sled::Batch::default();
+            index_record(&mut b, 0, &genesis.signed.statement, &genesis.signed.bytes);
+            b.insert(b"m:indexed", &be(1));
+            db.apply_batch(b)?;
+            done = 1;
+        }
+        while done < size {
+            let end = (done + 4096).min(size);
+            let mut b = sled::Batch::default();
+            for seq in done..end {
+                let r = read(seq)?;
+                registry.apply(&r.signed.statement, seq);
+                index_record(&mut b, seq, &r.signed.statement, &r.signed.bytes);
+            }
+            b.insert(b"m:indexed", &be(end));
+            db.apply_batch(b)?;
+            done = end;
+        }
+
+        // Merkle hashes: trusted up to their synced size, recomputed after it.
+        let mut hashes = HashStore::open(dir, size)?;
+        let rebuild_from = hashes.size();
+        for seq in rebuild_from..size {
+            let bytes = index.read(seq)?;
+            hashes
+                .push_leaf(merkle::leaf_hash(&bytes))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        hashes.flush()?;
+        let last_note = scan.last_checkpoint.clone().unwrap_or_default();
+        let cp = SignedCheckpoint::open(&last_note, &signer.verifier(), &registry.origin)
+            .map_err(|e| anyhow::anyhow!("the last checkpoint in the log does not verify: {e}"))?;
+        if hashes.root().map_err(|e| anyhow::anyhow!("{e}"))? != cp.checkpoint.root {
+            notices.push(
+                "Merkle hash store disagreed with the last checkpoint; recomputed it from the log"
+                    .into(),
+            );
+            hashes.reset()?;
+            for seq in 0..size {
+                hashes
+                    .push_leaf(merkle::leaf_hash(&index.read(seq)?))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            hashes.flush()?;
+            if hashes.root().map_err(|e| anyhow::anyhow!("{e}"))? != cp.checkpoint.root {
+                bail!("the log's records do not hash to its last signed checkpoint (size {size}); run `ledger verify`");
+            }
+        }
+        hashes.sync()?;
+        let last = index.read(size - 1)?;
+        prev_head = if size > 0 {
+            record::chain_hash(&last)
+        } else {
+            prev_head
+        };
+        if let Ok(r) = Record::parse(&last) {
+            last_recorded_at = r.recorded_at;
+        }
+
+        let keys: HashMap<KeyId, VerifyingKey> =
+            registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
+        let writer = LogWriter::open(&log_dir, &scan, config.segment_bytes_max)?;
+        let shared = Arc::new(Shared {
+            origin: registry.origin.clone(),
+            clock: registry.clock,
+            keys: RwLock::new(keys),
+            head: RwLock::new(Head {
+                size,
+                root: cp.checkpoint.root,
+                checkpoint: cp.note.clone(),
+                last_recorded_at,
+            }),
+            log: RwLock::new(index),
+            db: db.clone(),
+            failed: Mutex::new(None),
+            hashes: hashes.reader()?,
+            verifier: signer.verifier(),
+        });
+        let (tx, rx) = mpsc::sync_channel(config.queue_max);
+        let seq = Sequencer {
+            config: config.clone(),
+            log: writer,
+            hashes,
+            registry,
+            next_seq: size,
+            prev: prev_head,
+            last_recorded_at,
+            signer,
+            db,
+            shared: shared.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("sequencer".into())
+            .spawn(move || seq.run(rx))?;
+        Ok(Ledger {
+            dir: dir.to_path_buf(),
+            config,
+            tx: Some(tx),
+            shared,
+            thread: Some(thread),
+            _lock: lock,
+            notices,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.shared.clock
+    }
+
+    pub fn head(&self) -> Head {
+        self.shared
+            .head
+            .read()
+            .map(|h| h.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub fn checkpoint_verifier(&self) -> &NoteVerifier {
+        &self.shared.verifier
+    }
+
+    /// Stateless checks on the caller's thread: size, canonical form, decoding,
+    /// origin, and the signature when the key is already known.
+    pub fn prepare(&self, bytes: &[u8]) -> Result<Prepared, Rejection> {
+        if bytes.len() > RECORD_BYTES_MAX {
+            return Err(Rejection::new(
+                Code::RecordTooLarge,
+                format!(
+                    "submission is {} bytes; a record may not exceed {RECORD_BYTES_MAX}",
+                    bytes.len()
+                ),
+            ));
+        }
+        let env = Envelope::parse(bytes)?;
+        let stmt = &env.signed.statement;
+        if stmt.origin != self.shared.origin {
+            return Err(Rejection::new(
+                Code::WrongOrigin,
+                format!(
+                    "statement is for ledger {:?}, this ledger is {:?}",
+                    stmt.origin, self.shared.origin
+                ),
+            ));
+        }
+        let key = self
+            .shared
+            .keys
+            .read()
+            .ok()
+            .and_then(|k| k.get(&stmt.actor).copied());
+        let signature_checked = match key {
+            Some(k) => {
+                if !env.signed.verify(&k) {
+                    return Err(Rejection::new(
+                        Code::BadSignature,
+                        format!("signature does not verify under key {}", stmt.actor),
+                    ));
+                }
+                true
+            }
+            None => false,
+        };
+        Ok(Prepared {
+            env,
+            signature_checked,
+        })
+    }
+
+    /// Sends prepared items to the sequencer; the receiver yields their results
+    /// once they are durable (or refused).
+    pub fn send(&self, items: Vec<Prepared>) -> Receiver<Vec<Result<Receipt, Rejection>>> {
+        let (reply, rx) = mpsc::channel();
+        let n = items.len();
+        let failed = |reply: &Reply| {
+            let _ = reply.send(
+                (0..n)
+                    .map(|_| {
+                        Err(Rejection::new(
+                            Code::Unavailable,
+                            "the ledger's writer has stopped",
+                        ))
+                    })
+                    .collect(),
+            );
+        };
+        match &self.tx {
+            Some(tx) => {
+                if let Err(mpsc::SendError(Request::Append { reply, .. })) =
+                    tx.send(Request::Append { items, reply })
+                {
+                    failed(&reply);
+                }
+            }
+            None => failed(&reply),
+        }
+        rx
+    }
+
+    /// Appends one submission and waits until it is durable.
+    pub fn submit(&self, bytes: &[u8]) -> Result<Receipt, Rejection> {
+        let p = self.prepare(bytes)?;
+        let rx = self.send(vec![p]);
+        match rx.recv() {
+            Ok(mut v) if v.len() == 1 => v.remove(0),
+            _ => Err(Rejection::new(
+                Code::Unavailable,
+                "the ledger's writer has stopped",
+            )),
+        }
+    }
+
+    /// Appends many submissions in order, verifying them on all cores first;
+    /// results come back in input order.
+    pub fn submit_batch(&self, inputs: &[Vec<u8>]) -> Vec<Result<Receipt, Rejection>> {
+        let prepared = self.prepare_parallel(inputs);
+        let mut out: Vec<Option<Result<Receipt, Rejection>>> = Vec::with_capacity(inputs.len());
+        let mut items = Vec::new();
+        let mut slots = Vec::new();
+        for (i, p) in prepared.into_iter().enumerate() {
+            match p {
+                Ok(p) => {
+                    items.push(p);
+                    slots.push(i);
+                    out.push(None);
+                }
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        if !items.is_empty() {
+            let rx = self.send(items);
+            let results = rx.recv().unwrap_or_default();
+            for (slot, r) in slots
+                .iter()
+                .zip(results.into_iter().chain(std::iter::repeat_with(|| {
+                    Err(Rejection::new(
+                        Code::Unavailable,
+                        "the ledger's writer has stopped",
+                    ))
+                })))
+            {
+                out[*slot] = Some(r);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Rejection::new(Code::Unavailable, "no result"))))
+            .collect()
+    }
+
+    /// Verifies a slice of submissions on all cores.
+    pub fn prepare_parallel(&self, inputs: &[Vec<u8>]) -> Vec<Result<Prepared, Rejection>> {
+        let threads = self.config.verify_threads.max(1);
+        if inputs.len() < 8 || threads == 1 {
+            return inputs.iter().map(|b| self.prepare(b)).collect();
+        }
+        let chunk = inputs.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = inputs
+                .chunks(chunk)
+                .map(|c| s.spawn(move || c.iter().map(|b| self.prepare(b)).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    /// Appends a stream in order with pipelining: while the sequencer commits
+    /// one window, the next is verified. `on_result` sees every result in input order.
+    pub fn append_stream<I, F>(&self, inputs: I, window: usize, mut on_result: F) -> (u64, u64)
+    where
+        I: Iterator<Item = Vec<u8>>,
+        F: FnMut(usize, &[u8], Result<Receipt, Rejection>),
+    {
+        let window = window.max(1);
+        let mut inflight: std::collections::VecDeque<(
+            usize,
+            Vec<Vec<u8>>,
+            Vec<Option<Rejection>>,
+            Receiver<Vec<Result<Receipt, Rejection>>>,
+        )> = Default::default();
+        let mut inputs = inputs.peekable();
+        let mut index = 0usize;
+        let (mut ok, mut bad) = (0u64, 0u64);
+        type InFlight = std::collections::VecDeque<(
+            usize,
+            Vec<Vec<u8>>,
+            Vec<Option<Rejection>>,
+            Receiver<Vec<Result<Receipt, Rejection>>>,
+        )>;
+        let mut drain_one = |inflight: &mut InFlight, ok: &mut u64, bad: &mut u64| {
+            let Some((start, lines, early, rx)) = inflight.pop_front() else {
+                return;
+            };
+            let mut results = rx.recv().unwrap_or_default().into_iter();
+            for (i, (line, e)) in lines.iter().zip(early).enumerate() {
+                let r = match e {
+                    Some(e) => Err(e),
+                    None => results.next().unwrap_or_else(|| {
+                        Err(Rejection::new(
+                            Code::Unavailable,
+                            "the ledger's writer has stopped",
+                        ))
+                    }),
+                };
+                if r.is_ok() {
+                    *ok += 1;
+                } else {
+                    *bad += 1;
+                }
+                on_result(start + i, line, r);
+            }
+        };
+        while inputs.peek().is_some() {
+            let lines: Vec<Vec<u8>> = inputs.by_ref().take(window).collect();
+            let prepared = self.prepare_parallel(&lines);
+            let mut early = Vec::with_capacity(lines.len());
+            let mut items = Vec::new();
+            for p in prepared {
+                match p {
+                    Ok(p) => {
+                        items.push(p);
+                        early.push(None);
+                    }
+                    Err(e) => early.push(Some(e)),
+                }
+            }
+            let rx = self.send(items);
+            inflight.push_back((index, lines, early, rx));
+            index += window;
+            if inflight.len() >= 4 {
+                drain_one(&mut inflight, &mut ok, &mut bad);
+            }
+        }
+        while !inflight.is_empty() {
+            drain_one(&mut inflight, &mut ok, &mut bad);
+        }
+        (ok, bad)
+    }
+
+    /// Why the writer stopped, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.shared.failed.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// The bytes of record `seq` (its Merkle leaf).
+    pub fn read_leaf(&self, seq: u64) -> std::io::Result<Vec<u8>> {
+        let log = self
+            .shared
+            .log
+            .read()
+            .map_err(|_| std::io::Error::other("log index poisoned"))?;
+        log.read(seq)
+    }
+
+    /// The signed checkpoint of exactly `size`, if one was issued.
+    pub fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .shared
+            .db
+            .get(key_with(b"c:", &be(size)))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The sizes with checkpoints nearest to `size` (below and above).
+    pub fn nearest_checkpoints(&self, size: u64) -> anyhow::Result<(Option<u64>, Option<u64>)> {
+        let below = self
+            .shared
+            .db
+            .range(key_with(b"c:", &be(0))..key_with(b"c:", &be(size)))
+            .next_back()
+            .transpose()?
+            .map(|(k, _)| u64::from_be_bytes(k[2..10].try_into().unwrap_or([0; 8])));
+        let above = self
+            .shared
+            .db
+            .range(key_with(b"c:", &be(size))..)
+            .next()
+            .transpose()?
+            .filter(|(k, _)| k.starts_with(b"c:"))
+            .map(|(k, _)| u64::from_be_bytes(k[2..10].try_into().unwrap_or([0; 8])));
+        Ok((below, above))
+    }
+
+    /// The first checkpoint that covers `seq` (the one its receipt carries).
+    fn covering_checkpoint(&self, seq: u64) -> anyhow::Result<Option<String>> {
+        let next = self
+            .shared
+            .db
+            .range(key_with(b"c:", &be(seq + 1))..)
+            .next()
+            .transpose()?
+            .filter(|(k, _)| k.starts_with(b"c:"));
+        Ok(next.map(|(_, v)| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// The receipt of an already-appended record.
+    pub fn receipt(&self, seq: u64) -> anyhow::Result<Receipt> {
+        let leaf = self.read_leaf(seq)?;
+        let r = Record::parse(&leaf).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
+        let checkpoint = self
+            .covering_checkpoint(seq)?
+            .with_context(|| format!("no checkpoint covers seq {seq} in the index"))?;
+        Ok(Receipt {
+            seq,
+            id: r.signed.statement.id,
+            leaf_hash: merkle::leaf_hash(&leaf),
+            chain_hash: record::chain_hash(&leaf),
+            checkpoint,
+        })
+    }
+
+    /// The seq of a statement id, if appended.
+    pub fn seq_of(&self, id: &str) -> anyhow::Result<Option<u64>> {
+        Ok(self
+            .shared
+            .db
+            .get(key_with(b"i:", id.as_bytes()))?
+            .map(|v| u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8]))))
+    }
+
+    /// Seqs of records about a case, promise, body, enterprise, inspection or project.
+    pub fn seqs_about(&self, kind: &str, id: &str) -> anyhow::Result<Vec<u64>> {
+        let mut prefix = Vec::new();
+        prefix.extend_from_slice(b"x:");
+        prefix.extend_from_slice(kind.as_bytes());
+        prefix.push(b':');
+        prefix.extend_from_slice(id.as_bytes());
+        prefix.push(0);
+        let mut out = Vec::new();
+        for item in self.shared.db.scan_prefix(&prefix) {
+            let (k, _) = item?;
+            out.push(u64::from_be_bytes(
+                k[k.len() - 8..].try_into().unwrap_or([0; 8]),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// An inclusion proof of `seq` in the tree of `size` (at most the current size).
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> anyhow::Result<Vec<Hash>> {
+        let head = self.head();
+        if size > head.size {
+            bail!("size {size} is beyond the ledger's size {}", head.size);
+        }
+        merkle::inclusion_proof(size, seq, &self.shared.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// A consistency proof from `old` to `new` (at most the current size).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> anyhow::Result<Vec<Hash>> {
+        let head = self.head();
+        if new > head.size {
+            bail!("size {new} is beyond the ledger's size {}", head.size);
+        }
+        merkle::consistency_proof(new, old, &self.shared.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// The Merkle root at `size`.
+    pub fn root_at(&self, size: u64) -> anyhow::Result<Hash> {
+        merkle::tree_hash(size, &self.shared.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Stops the sequencer after the batch in flight and waits for it.
+    pub fn close(mut self) -> anyhow::Result<()> {
+        self.shutdown();
+        match self.failure() {
+            Some(f) => bail!("{f}"),
+            None => Ok(()),
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The single writer.
+struct Sequencer {
+    config: Config,
+    log: LogWriter,
+    hashes: HashStore,
+    registry: Registry,
+    next_seq: u64,
+    prev: ChainHash,
+    last_recorded_at: Timestamp,
+    signer: NoteSigner,
+    db: sled::Db,
+    shared: Arc<Shared>,
+}
+
+/// One accepted record of the batch being built.
+struct Staged {
+    seq: u64,
+    leaf_hash: Hash,
+    chain_hash: ChainHash,
+    frame_offset: usize,
+    statement: Statement,
+    bytes: Vec<u8>,
+}
+
+enum Outcome {
+    Staged(usize),
+    Done(Result<Receipt, Rejection>),
+    /// Same id and content as a record staged earlier in this batch.
+    SameAsStaged(usize),
+}
+
+impl Sequencer {
+    fn run(mut self, rx: Receiver<Request>) {
+        loop {
+            let first = match rx.recv() {
+                Ok(r) => r,
+                Err(_) => break,
+            };
+            let mut requests = vec![first];
+            let mut count = requests
+                .iter()
+                .map(|Request::Append { items, .. }| items.len())
+                .sum::<usize>();
+            let deadline = Instant::now() + self.config.batch_wait;
+            while count < self.config.batch_max {
+                let next = if self.config.batch_wait.is_zero() {
+                    rx.try_recv().map_err(|_| RecvTimeoutError::Timeout)
+                } else {
+                    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                };
+                match next {
+                    Ok(r) => {
+                        let Request::Append { items, .. } = &r;
+                        count += items.len();
+                        requests.push(r);
+                    }
+                    Err(_) => break,
+                }
+            }
+            if let Err(msg) = self.commit(requests) {
+                if let Ok(mut f) = self.shared.failed.lock() {
+                    *f = Some(msg.clone());
+                }
+                eprintln!("ledger: writer stopped: {msg}");
+                // Refuse everything still queued; nothing more is appended.
+                drop(rx);
+                return;
+            }
+        }
+        let _ = self.hashes.sync();
+        let _ = self.db.flush();
+    }
+
+    fn wall(&self) -> Timestamp {
+        now()
+    }
+
+    /// Checks, stages, writes and syncs one batch, then answers. Returns an
+    /// error only when storage failed (the writer must stop).
+    fn commit(&mut self, requests: Vec<Request>) -> Result<(), String> {
+        let wall = self.wall();
+        let mut staged: Vec<Staged> = Vec::new();
+        let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(requests.len());
+        let mut replies: Vec<Reply> = Vec::with_capacity(requests.len());
+        let mut batch_ids: HashMap<String, (usize, [u8; 32])> = HashMap::new();
+        let mut frames: Vec<u8> = Vec::new();
+        let mut new_keys: Vec<(KeyId, VerifyingKey)> = Vec::new();
+        let mut seq = self.next_seq;
+        let mut prev = self.prev;
+        let mut last = self.last_recorded_at;
+
+        for Request::Append { items, reply } in requests {
+            let mut outs = Vec::with_capacity(items.len());
+            for p in items {
+                let env = p.env;
+                let stmt = &env.signed.statement;
+                let content = Statement::content_hash(&env.signed.bytes);
+                // Idempotency: the same id with the same content gets the original receipt.
+                if let Some((i, h)) = batch_ids.get(&stmt.id) {
+                    outs.push(if *h == content {
+                        Outcome::SameAsStaged(*i)
+                    } else {
+                        Outcome::Done(Err(Rejection::new(
+                            Code::IdConflict,
+                            format!(
+                                "statement id {:?} was already used for different content",
+                                stmt.id
+                            ),
+                        )))
+                    });
+                    continue;
+                }
+                match self.db.get(key_with(b"i:", stmt.id.as_bytes())) {
+                    Ok(Some(v)) if v.len() == 40 => {
+                        let old_seq = u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8]));
+                        outs.push(Outcome::Done(if v[8..] == content {
+                            self.existing_receipt(old_seq)
+                        } else {
+                            Err(Rejection::new(
+                                Code::IdConflict,
+                                format!("statement id {:?} was already used at seq {old_seq} for different content", stmt.id),
+                            ))
+                        }));
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(format!("index read failed: {e}")),
+                }
+                let recorded_at = match self.recorded_at(&env, wall, last) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        outs.push(Outcome::Done(Err(e)));
+                        continue;
+                    }
+                };
+                let skew_base = match self.registry.clock {
+                    Clock::Real => wall,
+                    Clock::Simulated => recorded_at,
+                };
+                let skew_ms =
+                    i64::try_from(self.config.issued_skew.as_millis()).unwrap_or(i64::MAX);
+                if stmt.issued_at.unix_millis() > skew_base.unix_millis().saturating_add(skew_ms) {
+                    outs.push(Outcome::Done(Err(Rejection::new(
+                        Code::IssuedInFuture,
+                        format!("issued_at {} is more than {} s ahead of the ledger's clock ({skew_base})", stmt.issued_at, self.config.issued_skew.as_secs()),
+                    ))));
+                    continue;
+                }
+                let key = match self.registry.authorise(stmt, seq) {
+                    Ok(e) => e.public.0,
+                    Err(e) => {
+                        outs.push(Outcome::Done(Err(e)));
+                        continue;
+                    }
+                };
+                if !p.signature_checked && !env.signed.verify(&key) {
+                    outs.push(Outcome::Done(Err(Rejection::new(
+                        Code::BadSignature,
+                        format!("signature does not verify under key {}", stmt.actor),
+                    ))));
+                    continue;
+                }
+                if let Err(e) = self.registry.check_effects(stmt) {
+                    outs.push(Outcome::Done(Err(e)));
+                    continue;
+                }
+                let rec = record::encode(
+                    seq,
+                    recorded_at,
+                    &prev,
+                    &env.signed.bytes,
+                    &env.signed.signature,
+                );
+                if rec.len() > RECORD_BYTES_MAX {
+                    outs.push(Outcome::Done(Err(Rejection::new(
+                        Code::RecordTooLarge,
+                        format!(
+                            "record would be {} bytes; the limit is {RECORD_BYTES_MAX}",
+                            rec.len()
+                        ),
+                    ))));
+                    continue;
+                }
+                // Accepted: from here on the batch's state moves forward.
+                self.registry.apply(stmt, seq);
+                if let Event::KeyGranted(k) = &stmt.event {
+                    new_keys.push((k.key, k.public_key.0));
+                }
+                let leaf_hash = merkle::leaf_hash(&rec);
+                let chain_hash = record::chain_hash(&rec);
+                self.hashes
+                    .push_leaf(leaf_hash)
+                    .map_err(|e| format!("hash store: {e}"))?;
+                let frame_offset = frames.len();
+                log::encode_frame(FRAME_RECORD, &rec, &mut frames);
+                batch_ids.insert(stmt.id.clone(), (staged.len(), content));
+                outs.push(Outcome::Staged(staged.len()));
+                staged.push(Staged {
+                    seq,
+                    leaf_hash,
+                    chain_hash,
+                    frame_offset,
+                    statement: env.signed.statement,
+                    bytes: env.signed.bytes,
+                });
+                seq += 1;
+                prev = chain_hash;
+                last = recorded_at;
+            }
+            outcomes.push(outs);
+            replies.push(reply);
+        }
+
+        let mut note = String::new();
+        if !staged.is_empty() {
+            let root = self.hashes.root().map_err(|e| format!("hash store: {e}"))?;
+            let cp = Checkpoint {
+                origin: self.registry.origin.clone(),
+                size: seq,
+                root,
+                extensions: vec![],
+            };
+            note = SignedCheckpoint::sign(cp, &self.signer)
+                .map_err(|e| format!("signing checkpoint: {e}"))?
+                .note;
+            log::encode_frame(FRAME_CHECKPOINT, note.as_bytes(), &mut frames);
+            let first = self.next_seq;
+            let (path, at) = match self.log.write_batch(first, &frames) {
+                Ok(x) => x,
+                Err(e) => {
+                    let msg = format!("writing or syncing the log failed ({e}); nothing of this batch was acknowledged");
+                    for (reply, outs) in replies.iter().zip(&outcomes) {
+                        let _ = reply.send(
+                            outs.iter()
+                                .map(|_| Err(Rejection::new(Code::StorageFailed, msg.clone())))
+                                .collect(),
+                        );
+                    }
+                    return Err(msg);
+                }
+            };
+            // Durable. Publish to readers, then answer.
+            self.hashes
+                .flush()
+                .map_err(|e| format!("hash store write failed: {e}"))?;
+            {
+                let mut log = self
+                    .shared
+                    .log
+                    .write()
+                    .map_err(|_| "log index poisoned".to_string())?;
+                if log.segments.last().map(|(f, _)| *f) != Some(first) && at == 0 {
+                    let f = File::open(&path).map_err(|e| format!("opening new segment: {e}"))?;
+                    log.segments.push((first, Arc::new(f)));
+                }
+                for s in &staged {
+                    log.offsets.push(at + s.frame_offset as u64);
+                }
+            }
+            if !new_keys.is_empty() {
+                if let Ok(mut k) = self.shared.keys.write() {
+                    k.extend(new_keys);
+                }
+            }
+            if let Ok(mut h) = self.shared.head.write() {
+                *h = Head {
+                    size: seq,
+                    root,
+                    checkpoint: note.clone(),
+                    last_recorded_at: last,
+                };
+            }
+            self.next_seq = seq;
+            self.prev = prev;
+            self.last_recorded_at = last;
+        }
+        for (reply, outs) in replies.into_iter().zip(outcomes) {
+            let results = outs
+                .into_iter()
+                .map(|o| match o {
+                    Outcome::Done(r) => r,
+                    Outcome::Staged(i) | Outcome::SameAsStaged(i) => {
+                        let s = &staged[i];
+                        Ok(Receipt {
+                            seq: s.seq,
+                            id: s.statement.id.clone(),
+                            leaf_hash: s.leaf_hash,
+                            chain_hash: s.chain_hash,
+                            checkpoint: note.clone(),
+                        })
+                    }
+                })
+                .collect();
+            let _ = reply.send(results);
+        }
+        // Off the acknowledgement path: derived indexes.
+        if !staged.is_empty() {
+            let mut b = sled::Batch::default();
+            for s in &staged {
+                index_record(&mut b, s.seq, &s.statement, &s.bytes);
+            }
+            b.insert(key_with(b"c:", &be(self.next_seq)), note.as_bytes());
+            b.insert(b"m:indexed", &be(self.next_seq));
+            self.db
+                .apply_batch(b)
+                .map_err(|e| format!("index write failed: {e}"))?;
+            if self.hashes.unsynced() >= HASH_SYNC_RECORDS {
+                self.hashes
+                    .sync()
+                    .map_err(|e| format!("hash store sync failed: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn recorded_at(
+        &self,
+        env: &Envelope,
+        wall: Timestamp,
+        last: Timestamp,
+    ) -> Result<Timestamp, Rejection> {
+        match (self.registry.clock, env.recorded_at) {
+            (Clock::Real, Some(_)) => Err(Rejection::new(
+                Code::RecordedAtRefused,
+                "this ledger's clock is real: recorded_at is set by the ledger, not the caller",
+            )),
+            (Clock::Real, None) => Ok(wall.max(last)),
+            (Clock::Simulated, Some(t)) if t < last => Err(Rejection::new(
+                Code::RecordedAtRefused,
+                format!("recorded_at {t} is before the last record's {last}; the ledger's clock never goes back"),
+            )),
+            (Clock::Simulated, Some(t)) => Ok(t),
+            (Clock::Simulated, None) => Ok(env.signed.statement.issued_at.max(last)),
+        }
+    }
+
+    fn existing_receipt(&self, seq: u64) -> Result<Receipt, Rejection> {
+        let fail = |m: String| Rejection::new(Code::StorageFailed, m);
+        let leaf = self
+            .shared
+            .log
+            .read()
+            .map_err(|_| fail("log index poisoned".into()))?
+            .read(seq)
+            .map_err(|e| fail(e.to_string()))?;
+        let r = Record::parse(&leaf).map_err(|e| fail(e.to_string()))?;
+        let checkpoint = self
+            .db
+            .range(key_with(b"c:", &be(seq + 1))..)
+            .next()
+            .transpose()
+            .map_err(|e| fail(e.to_string()))?
+            .filter(|(k, _)| k.starts_with(b"c:"))
+            .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+            .ok_or_else(|| fail(format!("no checkpoint covers seq {seq}")))?;
+        Ok(Receipt {
+            seq,
+            id: r.signed.statement.id,
+            leaf_hash: merkle::leaf_hash(&leaf),
+            chain_hash: record::chain_hash(&leaf),
+            checkpoint,
+        })
+    }
+}

@@ -1,0 +1,452 @@
+//! The source of truth: an append-only log in segment files.
+//!
+//! Each batch is written as one frame per record followed by one frame holding
+//! the batch's signed checkpoint, then fdatasync'd; only then is anything
+//! acknowledged. A frame is
+//! `magic "LGF1" | kind u8 | length u32 LE | payload | check 8 bytes`, where
+//! `check` is the first 8 bytes of BLAKE3 (derive-key mode, [`FRAME_CONTEXT`])
+//! over `kind | length | payload`. Segments are named by the seq of their first
+//! record (`00000000000000000000.seg`) and end on a batch boundary.
+//!
+//! On open, only frames after the last intact checkpoint frame of the last
+//! segment may be cut (they were never acknowledged); any damage before it stops
+//! start-up with a message naming the seq. Nothing is ever repaired silently.
+
+use events::checkpoint::Checkpoint;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+pub const FRAME_MAGIC: [u8; 4] = *b"LGF1";
+pub const FRAME_RECORD: u8 = 1;
+pub const FRAME_CHECKPOINT: u8 = 2;
+pub const FRAME_HEADER: usize = 9;
+pub const FRAME_TRAILER: usize = 8;
+/// Frames are never larger than this payload (records are at most 64 KiB).
+pub const FRAME_PAYLOAD_MAX: usize = 1 << 20;
+pub const FRAME_CONTEXT: &str = "gov-enterprise-ledger 2026-11-26 frame checksum v1";
+/// A new segment is started once the current one reaches this size.
+pub const SEGMENT_BYTES_MAX: u64 = 256 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("the log is damaged at seq {seq} ({path}, byte {offset}): {reason}; refusing to start (nothing was changed). Restore the data directory from a backup or copy the log up to seq {seq} for investigation")]
+    Damaged {
+        seq: u64,
+        path: String,
+        offset: u64,
+        reason: String,
+    },
+    #[error("log IO error on {path}: {source}")]
+    Io { path: String, source: io::Error },
+}
+
+fn io_err(path: &Path, source: io::Error) -> LogError {
+    LogError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn frame_check(kind: u8, payload: &[u8]) -> [u8; 8] {
+    let mut h = blake3::Hasher::new_derive_key(FRAME_CONTEXT);
+    h.update(&[kind]);
+    h.update(
+        &u32::try_from(payload.len())
+            .unwrap_or(u32::MAX)
+            .to_le_bytes(),
+    );
+    h.update(payload);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&h.finalize().as_bytes()[..8]);
+    out
+}
+
+/// Appends one frame to `out`.
+pub fn encode_frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
+    assert!(
+        payload.len() <= FRAME_PAYLOAD_MAX,
+        "frame payload over the limit is a programmer error"
+    );
+    out.extend_from_slice(&FRAME_MAGIC);
+    out.push(kind);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&frame_check(kind, payload));
+}
+
+/// Decodes the frame at the start of `buf`, if it is complete and intact.
+/// Returns (kind, payload range, total length).
+fn decode_frame(buf: &[u8]) -> Result<(u8, std::ops::Range<usize>, usize), &'static str> {
+    if buf.len() < FRAME_HEADER + FRAME_TRAILER {
+        return Err("truncated frame");
+    }
+    if buf[..4] != FRAME_MAGIC {
+        return Err("bad frame magic");
+    }
+    let kind = buf[4];
+    if kind != FRAME_RECORD && kind != FRAME_CHECKPOINT {
+        return Err("unknown frame kind");
+    }
+    let len = u32::from_le_bytes([buf[5], buf[6], buf[7], buf[8]]) as usize;
+    if len > FRAME_PAYLOAD_MAX {
+        return Err("frame length over the limit");
+    }
+    let total = FRAME_HEADER + len + FRAME_TRAILER;
+    if buf.len() < total {
+        return Err("truncated frame");
+    }
+    let payload = FRAME_HEADER..FRAME_HEADER + len;
+    if buf[FRAME_HEADER + len..total] != frame_check(kind, &buf[payload.clone()]) {
+        return Err("frame checksum mismatch");
+    }
+    Ok((kind, payload, total))
+}
+
+/// The checkpoint text of a signed note: everything before the blank line.
+pub fn checkpoint_of_note(note: &[u8]) -> Option<Checkpoint> {
+    let s = std::str::from_utf8(note).ok()?;
+    let end = s.find("\n\n")?;
+    Checkpoint::parse(&s[..=end]).ok()
+}
+
+pub fn segment_name(first_seq: u64) -> String {
+    format!("{first_seq:020}.seg")
+}
+
+/// The segments of a log directory, in order.
+pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogError> {
+    let mut out = Vec::new();
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(io_err(dir, e)),
+    };
+    for entry in rd {
+        let entry = entry.map_err(|e| io_err(dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(stem) = name.strip_suffix(".seg") {
+            if stem.len() == 20 && stem.bytes().all(|b| b.is_ascii_digit()) {
+                if let Ok(n) = stem.parse::<u64>() {
+                    out.push((n, entry.path()));
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// One frame read sequentially.
+pub struct Frame {
+    pub offset: u64,
+    pub kind: u8,
+    pub payload: Vec<u8>,
+}
+
+/// Reads the frames of one segment in order.
+pub struct FrameReader {
+    r: BufReader<File>,
+    offset: u64,
+    len: u64,
+    path: PathBuf,
+}
+
+impl FrameReader {
+    pub fn open(path: &Path) -> Result<FrameReader, LogError> {
+        let f = File::open(path).map_err(|e| io_err(path, e))?;
+        let len = f.metadata().map_err(|e| io_err(path, e))?.len();
+        Ok(FrameReader {
+            r: BufReader::with_capacity(1 << 20, f),
+            offset: 0,
+            len,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The next frame; `Ok(None)` at a clean end; `Err((offset, reason))` at damage.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, (u64, String)> {
+        if self.offset == self.len {
+            return Ok(None);
+        }
+        let at = self.offset;
+        let mut head = [0u8; FRAME_HEADER];
+        if self.len - at < (FRAME_HEADER + FRAME_TRAILER) as u64 {
+            return Err((at, "truncated frame".into()));
+        }
+        self.r
+            .read_exact(&mut head)
+            .map_err(|e| (at, format!("read error: {e}")))?;
+        if head[..4] != FRAME_MAGIC {
+            return Err((at, "bad frame magic".into()));
+        }
+        let kind = head[4];
+        let len = u32::from_le_bytes([head[5], head[6], head[7], head[8]]) as usize;
+        if len > FRAME_PAYLOAD_MAX || (kind != FRAME_RECORD && kind != FRAME_CHECKPOINT) {
+            return Err((at, "bad frame header".into()));
+        }
+        let total = (FRAME_HEADER + len + FRAME_TRAILER) as u64;
+        if self.len - at < total {
+            return Err((at, "truncated frame".into()));
+        }
+        let mut payload = vec![0u8; len];
+        self.r
+            .read_exact(&mut payload)
+            .map_err(|e| (at, format!("read error: {e}")))?;
+        let mut check = [0u8; FRAME_TRAILER];
+        self.r
+            .read_exact(&mut check)
+            .map_err(|e| (at, format!("read error: {e}")))?;
+        if check != frame_check(kind, &payload) {
+            return Err((at, "frame checksum mismatch".into()));
+        }
+        self.offset += total;
+        Ok(Some(Frame {
+            offset: at,
+            kind,
+            payload,
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Whether an intact checkpoint frame starts anywhere in `buf` (a resync scan
+/// after damage: if one does, the damage is not an unacknowledged tail).
+fn has_checkpoint_frame_after(buf: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 4 <= buf.len() {
+        if buf[i..i + 4] == FRAME_MAGIC {
+            if let Ok((FRAME_CHECKPOINT, _, _)) = decode_frame(&buf[i..]) {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// What a scan of the log found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// (first seq, path, committed length) of every segment.
+    pub segments: Vec<(u64, PathBuf, u64)>,
+    /// For each committed record, its frame offset within its segment.
+    pub offsets: Vec<u64>,
+    /// The last signed checkpoint note.
+    pub last_checkpoint: Option<Vec<u8>>,
+    /// Unacknowledged bytes after the last checkpoint frame: (path, from, bytes, records).
+    pub tail: Option<(PathBuf, u64, u64, usize)>,
+}
+
+impl Scan {
+    pub fn records(&self) -> u64 {
+        self.offsets.len() as u64
+    }
+}
+
+/// Scans the whole log, checking every frame. Damage before the last intact
+/// checkpoint frame is an error naming the seq; an unacknowledged tail is
+/// reported in [`Scan::tail`] (the caller decides whether to cut it).
+pub fn scan(dir: &Path) -> Result<Scan, LogError> {
+    let segs = list_segments(dir)?;
+    let mut scan = Scan::default();
+    let n = segs.len();
+    for (si, (first, path)) in segs.into_iter().enumerate() {
+        let is_last = si + 1 == n;
+        let damaged = |seq: u64, offset: u64, reason: String| LogError::Damaged {
+            seq,
+            path: path.display().to_string(),
+            offset,
+            reason,
+        };
+        if first != scan.records() {
+            return Err(damaged(
+                scan.records(),
+                0,
+                format!(
+                    "segment starts at seq {first} but {} records precede it",
+                    scan.records()
+                ),
+            ));
+        }
+        let mut reader = FrameReader::open(&path)?;
+        let mut pending: Vec<u64> = Vec::new();
+        let mut committed_end = 0u64;
+        loop {
+            match reader.next_frame() {
+                Ok(None) => break,
+                Ok(Some(f)) if f.kind == FRAME_RECORD => pending.push(f.offset),
+                Ok(Some(f)) => {
+                    let size = scan.records() + pending.len() as u64;
+                    match checkpoint_of_note(&f.payload) {
+                        Some(cp) if cp.size == size => {}
+                        Some(cp) => {
+                            return Err(damaged(
+                                size,
+                                f.offset,
+                                format!(
+                                    "checkpoint frame says size {} but {size} records precede it",
+                                    cp.size
+                                ),
+                            ))
+                        }
+                        None => {
+                            return Err(damaged(
+                                size,
+                                f.offset,
+                                "checkpoint frame does not hold a checkpoint".into(),
+                            ))
+                        }
+                    }
+                    scan.offsets.append(&mut pending);
+                    scan.last_checkpoint = Some(f.payload);
+                    committed_end = f.offset
+                        + (FRAME_HEADER + FRAME_TRAILER) as u64
+                        + scan.last_checkpoint.as_ref().map_or(0, |p| p.len() as u64);
+                }
+                Err((offset, reason)) => {
+                    let seq = scan.records() + pending.len() as u64;
+                    if !is_last {
+                        return Err(damaged(seq, offset, reason));
+                    }
+                    let bytes = fs::read(&path).map_err(|e| io_err(&path, e))?;
+                    let from = usize::try_from(offset)
+                        .unwrap_or(usize::MAX)
+                        .min(bytes.len());
+                    if has_checkpoint_frame_after(&bytes[from..]) {
+                        return Err(damaged(
+                            seq,
+                            offset,
+                            format!("{reason}, and an intact checkpoint frame follows"),
+                        ));
+                    }
+                    break;
+                }
+            }
+        }
+        let len = reader.len;
+        if committed_end < len {
+            if !is_last {
+                return Err(damaged(
+                    scan.records(),
+                    committed_end,
+                    "a segment other than the last ends without a checkpoint frame".into(),
+                ));
+            }
+            scan.tail = Some((
+                path.clone(),
+                committed_end,
+                len - committed_end,
+                pending.len(),
+            ));
+        }
+        scan.segments.push((first, path, committed_end));
+    }
+    Ok(scan)
+}
+
+/// Cuts the unacknowledged tail found by [`scan`] and syncs the file.
+pub fn cut_tail(scan: &mut Scan) -> Result<Option<String>, LogError> {
+    let Some((path, from, bytes, records)) = scan.tail.take() else {
+        return Ok(None);
+    };
+    let f = OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_err(&path, e))?;
+    f.set_len(from).map_err(|e| io_err(&path, e))?;
+    f.sync_all().map_err(|e| io_err(&path, e))?;
+    Ok(Some(format!(
+        "cut {bytes} unacknowledged bytes ({records} record frames never covered by a checkpoint) from {} at byte {from}",
+        path.display()
+    )))
+}
+
+/// Fsyncs a directory so that a new file's entry in it is durable.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Appends batches to the last segment, starting a new one when it is full.
+pub struct LogWriter {
+    dir: PathBuf,
+    file: File,
+    path: PathBuf,
+    len: u64,
+    segment_bytes_max: u64,
+}
+
+impl LogWriter {
+    /// Opens the last segment for appending (or creates the first one).
+    pub fn open(dir: &Path, scan: &Scan, segment_bytes_max: u64) -> io::Result<LogWriter> {
+        let (path, len) = match scan.segments.last() {
+            Some((_, p, len)) => (p.clone(), *len),
+            None => (dir.join(segment_name(0)), 0),
+        };
+        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        if len == 0 {
+            sync_dir(dir)?;
+        }
+        Ok(LogWriter {
+            dir: dir.to_path_buf(),
+            file,
+            path,
+            len,
+            segment_bytes_max,
+        })
+    }
+
+    /// Writes one batch (record frames then the checkpoint frame) and syncs it.
+    /// Returns the segment path and the offset the batch starts at. An error
+    /// here means the writer must stop: after a failed fdatasync the page cache
+    /// can no longer be trusted, so it is never retried.
+    pub fn write_batch(&mut self, first_seq: u64, frames: &[u8]) -> io::Result<(PathBuf, u64)> {
+        if self.len >= self.segment_bytes_max {
+            let path = self.dir.join(segment_name(first_seq));
+            let file = OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .open(&path)?;
+            sync_dir(&self.dir)?;
+            self.file = file;
+            self.path = path;
+            self.len = 0;
+        }
+        let at = self.len;
+        self.file.write_all(frames)?;
+        self.file.sync_data()?;
+        self.len += frames.len() as u64;
+        Ok((self.path.clone(), at))
+    }
+
+    pub fn segment_len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// Reads one record frame at `offset` of `file`, checking it.
+pub fn read_frame_at(file: &File, offset: u64) -> io::Result<(u8, Vec<u8>)> {
+    let mut head = [0u8; FRAME_HEADER];
+    file.read_exact_at(&mut head, offset)?;
+    let len = u32::from_le_bytes([head[5], head[6], head[7], head[8]]) as usize;
+    if head[..4] != FRAME_MAGIC || len > FRAME_PAYLOAD_MAX {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("bad frame header at byte {offset}"),
+        ));
+    }
+    let mut buf = vec![0u8; FRAME_HEADER + len + FRAME_TRAILER];
+    file.read_exact_at(&mut buf, offset)?;
+    match decode_frame(&buf) {
+        Ok((kind, range, _)) => Ok((kind, buf[range].to_vec())),
+        Err(reason) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{reason} at byte {offset}"),
+        )),
+    }
+}

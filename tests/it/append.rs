@@ -1,0 +1,355 @@
+//! The append rules: each refusal has its stable code and appends nothing.
+
+use crate::support::*;
+use events::codes::Code;
+use events::keys::{Party, Role};
+use events::merkle;
+use events::statement::Statement;
+use events::vocab::*;
+
+fn refused(l: &ledger::ledger::Ledger, bytes: &[u8], code: Code) {
+    let before = l.head().size;
+    match l.submit(bytes) {
+        Ok(r) => panic!("expected {code}, got receipt at seq {}", r.seq),
+        Err(e) => assert_eq!(e.code, code, "{e}"),
+    }
+    assert_eq!(
+        l.head().size,
+        before,
+        "a refused statement must append nothing"
+    );
+}
+
+#[test]
+fn receipt_is_durable_and_retry_returns_the_same_receipt() {
+    let (f, l) = Fixture::new();
+    let ent = key(10);
+    let g = f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    );
+    l.submit(&g).unwrap();
+    let stmt = f.sign(&ent, f.complaint(&ent, "case-1"));
+    let r1 = l.submit(&stmt).unwrap();
+    let size = l.head().size;
+    assert_eq!(r1.seq + 1, size);
+    // Retry with the same id and content: same receipt, nothing appended.
+    let r2 = l.submit(&stmt).unwrap();
+    assert_eq!(r1, r2);
+    assert_eq!(l.head().size, size);
+    // The receipt's leaf hash is the hash of the stored leaf, and its checkpoint covers it.
+    let leaf = l.read_leaf(r1.seq).unwrap();
+    assert_eq!(merkle::leaf_hash(&leaf), r1.leaf_hash);
+    let proof = l.inclusion_proof(r1.seq, size).unwrap();
+    let cp = ledger::log::checkpoint_of_note(r1.checkpoint.as_bytes()).unwrap();
+    assert_eq!(cp.size, size);
+    merkle::verify_inclusion(r1.seq, size, &r1.leaf_hash, &proof, &cp.root).unwrap();
+    // After reopening, the retry still returns the original receipt.
+    drop(l);
+    let l = f.open();
+    assert_eq!(l.submit(&stmt).unwrap(), r1);
+}
+
+#[test]
+fn same_id_with_different_content_is_refused() {
+    let (f, l) = Fixture::new();
+    let ent = key(10);
+    l.submit(&f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    ))
+    .unwrap();
+    let mut s = f.statement(&ent, f.complaint(&ent, "case-1"));
+    s.id = "fixed-id".into();
+    l.submit(&s.clone().sign(&ent).to_envelope(None)).unwrap();
+    s.event = f.complaint(&ent, "case-2");
+    refused(&l, &s.sign(&ent).to_envelope(None), Code::IdConflict);
+}
+
+#[test]
+fn bad_signature_is_refused() {
+    let (f, l) = Fixture::new();
+    let mut signed = f
+        .statement(
+            &f.registrar,
+            Event::BodyRegistered(BodyRegistered {
+                body: id("x"),
+                name: text("x"),
+                kind: BodyKind::Other,
+                city: None,
+                parent: None,
+            }),
+        )
+        .sign(&f.registrar);
+    signed.signature[5] ^= 1;
+    refused(&l, &signed.to_envelope(None), Code::BadSignature);
+    // Signed by another key than the actor named.
+    let s = f.statement(
+        &f.registrar,
+        Event::BodyRegistered(BodyRegistered {
+            body: id("y"),
+            name: text("y"),
+            kind: BodyKind::Other,
+            city: None,
+            parent: None,
+        }),
+    );
+    refused(&l, &s.sign(&key(99)).to_envelope(None), Code::BadSignature);
+}
+
+#[test]
+fn wrong_origin_is_refused() {
+    let (f, l) = Fixture::new();
+    let mut s = f.statement(
+        &f.registrar,
+        Event::BodyRegistered(BodyRegistered {
+            body: id("x"),
+            name: text("x"),
+            kind: BodyKind::Other,
+            city: None,
+            parent: None,
+        }),
+    );
+    s.origin = "other.example/ledger".into();
+    refused(
+        &l,
+        &s.sign(&f.registrar).to_envelope(None),
+        Code::WrongOrigin,
+    );
+}
+
+#[test]
+fn unknown_and_revoked_keys_are_refused() {
+    let (f, l) = Fixture::new();
+    let stranger = key(50);
+    refused(
+        &l,
+        &f.sign(
+            &stranger,
+            Event::BodyRegistered(BodyRegistered {
+                body: id("x"),
+                name: text("x"),
+                kind: BodyKind::Other,
+                city: None,
+                parent: None,
+            }),
+        ),
+        Code::UnknownKey,
+    );
+    let clerk = key(11);
+    l.submit(&f.grant(
+        &f.registrar,
+        &clerk,
+        Party::Body("centre".into()),
+        vec![Role::Intake],
+    ))
+    .unwrap();
+    let ent = key(10);
+    l.submit(&f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    ))
+    .unwrap();
+    l.submit(&f.sign(&clerk, f.complaint(&clerk, "case-ok")))
+        .unwrap();
+    l.submit(&f.sign(
+        &f.registrar,
+        Event::KeyRevoked(KeyRevoked {
+            key: events::keys::KeyId::of(&clerk.verifying_key()),
+            reason: text("left office"),
+        }),
+    ))
+    .unwrap();
+    refused(
+        &l,
+        &f.sign(&clerk, f.complaint(&clerk, "case-late")),
+        Code::RevokedKey,
+    );
+}
+
+#[test]
+fn key_not_authorised_or_not_holder_is_refused() {
+    let (f, l) = Fixture::new();
+    let ent = key(10);
+    l.submit(&f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    ))
+    .unwrap();
+    // An enterprise key may not register bodies.
+    refused(
+        &l,
+        &f.sign(
+            &ent,
+            Event::BodyRegistered(BodyRegistered {
+                body: id("x"),
+                name: text("x"),
+                kind: BodyKind::Other,
+                city: None,
+                parent: None,
+            }),
+        ),
+        Code::KeyNotAuthorised,
+    );
+    // Acting for a body the key is not held by.
+    let mut s = f.statement(&ent, f.complaint(&ent, "case-9"));
+    s.on_behalf_of = Some(Party::Body("changsha".into()));
+    refused(&l, &s.sign(&ent).to_envelope(None), Code::NotHolder);
+    // Only root grants the registrar role.
+    refused(
+        &l,
+        &f.grant(
+            &f.registrar,
+            &key(12),
+            Party::Body("centre".into()),
+            vec![Role::Registrar],
+        ),
+        Code::KeyNotAuthorised,
+    );
+}
+
+#[test]
+fn oversized_record_is_refused() {
+    let (f, l) = Fixture::new();
+    let big = "长".repeat(1300); // 3,900 bytes per text field, under the field limit
+    let s = f.statement(
+        &f.registrar,
+        Event::Correction(Correction {
+            target_seq: 1,
+            fields: (0..20).map(|i| id(&format!("f{i}"))).collect(),
+            values: (0..20)
+                .map(|i| (format!("f{i}"), serde_json::Value::String(big.clone())))
+                .collect(),
+            reason: text("large"),
+        }),
+    );
+    refused(
+        &l,
+        &s.sign(&f.registrar).to_envelope(None),
+        Code::RecordTooLarge,
+    );
+}
+
+#[test]
+fn issued_in_the_future_is_refused() {
+    let (f, l) = Fixture::new();
+    let mut s = f.statement(
+        &f.registrar,
+        Event::BodyRegistered(BodyRegistered {
+            body: id("x"),
+            name: text("x"),
+            kind: BodyKind::Other,
+            city: None,
+            parent: None,
+        }),
+    );
+    s.issued_at =
+        events::time::Timestamp::from_unix_millis(s.issued_at.unix_millis() + 3_600_000).unwrap();
+    refused(
+        &l,
+        &s.sign(&f.registrar).to_envelope(None),
+        Code::IssuedInFuture,
+    );
+}
+
+#[test]
+fn caller_supplied_recorded_at_needs_a_simulated_clock() {
+    let (f, l) = Fixture::new();
+    let s = f.statement(
+        &f.registrar,
+        Event::BodyRegistered(BodyRegistered {
+            body: id("x"),
+            name: text("x"),
+            kind: BodyKind::Other,
+            city: None,
+            parent: None,
+        }),
+    );
+    let t = s.issued_at;
+    refused(
+        &l,
+        &s.sign(&f.registrar).to_envelope(Some(t)),
+        Code::RecordedAtRefused,
+    );
+}
+
+#[test]
+fn malformed_input_gets_specific_codes() {
+    let (f, l) = Fixture::new();
+    refused(&l, b"{not json", Code::MalformedJson);
+    let good = f.sign(
+        &f.registrar,
+        Event::BodyRegistered(BodyRegistered {
+            body: id("x"),
+            name: text("x"),
+            kind: BodyKind::Other,
+            city: None,
+            parent: None,
+        }),
+    );
+    // Whitespace makes it non-canonical.
+    let mut spaced = b" ".to_vec();
+    spaced.extend_from_slice(&good);
+    refused(&l, &spaced, Code::NotCanonical);
+    // A float anywhere in a statement.
+    let text = String::from_utf8(good.clone()).unwrap();
+    let with_float = text.replace("\"format\":1", "\"format\":1.5");
+    refused(&l, with_float.as_bytes(), Code::NumberNotAllowed);
+    let big_int = text.replace("\"format\":1", "\"format\":9007199254740994");
+    refused(&l, big_int.as_bytes(), Code::NumberNotAllowed);
+    let unknown = text.replace("\"type\":\"body_registered\"", "\"type\":\"body_vanished\"");
+    refused(&l, unknown.as_bytes(), Code::UnknownEventType);
+    let schema = text.replace("\"schema\":1", "\"schema\":7");
+    refused(&l, schema.as_bytes(), Code::UnknownSchemaVersion);
+    let stmt = Statement::parse(
+        good.split_at(good.iter().position(|&b| b == b'{').unwrap() + 1)
+            .1,
+    )
+    .err();
+    assert!(stmt.is_some(), "an envelope is not a statement");
+}
+
+#[test]
+fn concurrent_submitters_get_gap_free_seqs() {
+    let (f, l) = Fixture::new();
+    let start = l.head().size;
+    let items: Vec<Vec<u8>> = (0..200)
+        .map(|i| {
+            f.sign(
+                &f.registrar,
+                Event::BodyRegistered(BodyRegistered {
+                    body: id(&format!("b{i}")),
+                    name: text("b"),
+                    kind: BodyKind::Other,
+                    city: None,
+                    parent: None,
+                }),
+            )
+        })
+        .collect();
+    let seqs: Vec<u64> = std::thread::scope(|s| {
+        let hs: Vec<_> = items
+            .chunks(50)
+            .map(|c| {
+                let l = &l;
+                s.spawn(move || {
+                    c.iter()
+                        .map(|b| l.submit(b).unwrap().seq)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = seqs.clone();
+    sorted.sort();
+    assert_eq!(sorted, (start..start + 200).collect::<Vec<_>>());
+}
