@@ -201,6 +201,14 @@ fn open(data: &Path, config: Config) -> Result<Ledger> {
     Ok(l)
 }
 
+fn view(data: &Path) -> Result<ledger::LogView> {
+    let v = ledger::LogView::open(data)?;
+    if let Some(t) = &v.tail {
+        eprintln!("ledger: note: {t}");
+    }
+    Ok(v)
+}
+
 fn hexes(p: &[Hash]) -> Vec<String> {
     p.iter().map(|h| codec::hex(h)).collect()
 }
@@ -286,7 +294,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
                     .filter(|l| !l.is_empty());
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
-                let (_, bad) = l.append_stream(lines, 256, |i, _, r| {
+                let (_, bad) = l.append_stream(lines, 64, |i, _, r| {
                     let line = match r {
                         Ok(rc) => rc.to_json(),
                         Err(e) => serde_json::json!({"line": i + 1, "error": {"code": e.code.as_str(), "message": e.message}}),
@@ -340,6 +348,10 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 &data,
                 &root_out,
                 &crate::generate::GenerateOptions { records, seed },
+            )?;
+            std::fs::write(
+                root_out.with_extension("pub"),
+                format!("{}\n", s.root_public),
             )?;
             eprintln!(
                 "ledger: generated {} records ({} refused) in {}",
@@ -443,13 +455,12 @@ fn run(cmd: Command) -> Result<ExitCode> {
             consistency.as_deref(),
         ),
         Command::Export { data, out, size } => {
-            let l = open(&data, Config::default())?;
-            let head = l.head();
-            let n = size.unwrap_or(head.size);
+            let l = view(&data)?;
+            let n = size.unwrap_or(l.size());
             let note = match l.checkpoint_at(n)? {
                 Some(note) => note,
                 None => {
-                    let (below, above) = l.nearest_checkpoints(n)?;
+                    let (below, above) = l.nearest_checkpoints(n);
                     bail!(
                         "there is no signed checkpoint of size {n}; the nearest sizes with one are {} and {}",
                         below.map_or("none".into(), |b| b.to_string()),
@@ -472,14 +483,13 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 out.display(),
                 cp_path.display()
             );
-            l.close()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Proof { kind } => {
             match kind {
                 ProofKind::Inclusion { data, seq, size } => {
-                    let l = open(&data, Config::default())?;
-                    let size = size.unwrap_or(l.head().size);
+                    let l = view(&data)?;
+                    let size = size.unwrap_or(l.size());
                     let leaf = l.read_leaf(seq)?;
                     let proof = l.inclusion_proof(seq, size)?;
                     let root = l.root_at(size)?;
@@ -489,8 +499,8 @@ fn run(cmd: Command) -> Result<ExitCode> {
                     );
                 }
                 ProofKind::Consistency { data, old, new } => {
-                    let l = open(&data, Config::default())?;
-                    let new = new.unwrap_or(l.head().size);
+                    let l = view(&data)?;
+                    let new = new.unwrap_or(l.size());
                     let proof = l.consistency_proof(old, new)?;
                     println!(
                         "{}",
@@ -501,7 +511,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Show { data, seq } => {
-            let l = open(&data, Config::default())?;
+            let l = view(&data)?;
             let leaf = l.read_leaf(seq)?;
             let record: serde_json::Value = serde_json::from_slice(&leaf)?;
             let receipt = l.receipt(seq)?;
@@ -527,7 +537,7 @@ pub fn sign_draft(text: &[u8], key: &ed25519_dalek::SigningKey, origin: &str) ->
         .as_object()
         .ok_or_else(|| anyhow!("STATEMENT.json must be an object"))?;
     if obj.contains_key("signature") {
-        return Ok(jcs::canonicalize(text).map_err(|e| anyhow!("{e}"))?);
+        return jcs::canonicalize(text).map_err(|e| anyhow!("{e}"));
     }
     for k in obj.keys() {
         if ![
@@ -627,7 +637,7 @@ fn verify_receipt(
     }
     let (inc, con) = match data {
         Some(d) => {
-            let l = open(d, Config::default())?;
+            let l = view(d)?;
             (
                 l.inclusion_proof(r.seq, new.size)?,
                 l.consistency_proof(old.size, new.size)?,

@@ -1,74 +1,99 @@
-//! The Merkle hash store: every hash of the tree, once, in C2SP tlog-tiles order
-//! (stored hash index, see `events::merkle`), as a flat file of 32-byte hashes.
-//! Tiles (`tile/8/L/N`) are read from it with `merkle::read_tile_data`, so
-//! they can later be served as static files.
+//! The Merkle hash store: every hash of the tree, once, in C2SP tlog-tiles
+//! stored-hash order (see `events::merkle`), as a flat file of 32-byte hashes.
+//! Tiles (`tile/8/L/N`) are read from it with `merkle::read_tile_data`, so they
+//! can later be served as static files.
 //!
-//! The store is derived from the log. Its file is written after each batch but
-//! synced only now and then; `merkle.synced` records the tree size whose hashes
-//! are known durable, and on open everything after it is recomputed from the log.
+//! The store is derived from the log and never trusted blindly: on open it is
+//! recomputed from the leaf hashes the log scan produced and compared with the
+//! file, which is rewritten if it differs (a torn write, a lost page, tampering).
+//! So it needs no fsync of its own: after each batch its new hashes are written
+//! to the page cache for readers.
 
 use events::merkle::{self, Hash, HashReader, ProofError};
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const HASHES_FILE: &str = "merkle.hashes";
-pub const SYNCED_FILE: &str = "merkle.synced";
 
-/// Appends stored hashes and answers reads (by the sequencer).
+/// Appends stored hashes and answers reads (owned by the sequencer).
 pub struct HashStore {
     file: File,
-    dir: PathBuf,
     /// Stored hashes already written to the file.
     written: u64,
     /// Stored hashes appended since the last write.
     tail: Vec<Hash>,
     /// The most recent stored hash at each level: exactly what appending the
-    /// next leaf and computing the current root read, so they never touch disk.
+    /// next leaf and computing the current root read.
     frontier: HashMap<u32, (u64, Hash)>,
     /// Tree size (leaves) represented.
     size: u64,
-    synced_size: u64,
 }
 
 fn storage(e: io::Error) -> ProofError {
     ProofError::Storage(e.to_string())
 }
 
+/// Every stored hash of the tree over `leaf_hashes`, in stored-hash order.
+pub fn stored_hashes(leaf_hashes: &[Hash]) -> Result<Vec<Hash>, ProofError> {
+    let mut all: Vec<Hash> = Vec::with_capacity(leaf_hashes.len() * 2);
+    for (n, h) in leaf_hashes.iter().enumerate() {
+        let new = merkle::stored_hashes_for_leaf(n as u64, *h, &all)?;
+        all.extend(new);
+    }
+    Ok(all)
+}
+
 impl HashStore {
-    /// Opens the store and returns it with the tree size it can be trusted for
-    /// (the caller appends the leaves after it from the log).
-    pub fn open(dir: &Path, log_size: u64) -> io::Result<HashStore> {
+    /// Opens the store for a log whose leaves hash to `leaf_hashes`. Returns the
+    /// store and, if the file had to be rewritten, why.
+    pub fn open(dir: &Path, leaf_hashes: &[Hash]) -> io::Result<(HashStore, Option<String>)> {
         let path = dir.join(HASHES_FILE);
-        let synced = fs::read_to_string(dir.join(SYNCED_FILE))
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(&path)?;
-        let on_disk = file.metadata()?.len() / 32;
-        // Trust only what was synced, what the log still has, and what is on disk.
-        let mut trusted = synced.min(log_size);
-        if merkle::stored_hash_count(trusted) > on_disk {
-            trusted = 0;
+        let all = stored_hashes(leaf_hashes).map_err(|e| io::Error::other(e.to_string()))?;
+        let mut want = Vec::with_capacity(all.len() * 32);
+        for h in &all {
+            want.extend_from_slice(h);
         }
-        let written = merkle::stored_hash_count(trusted);
-        file.set_len(written * 32)?;
-        Ok(HashStore {
-            file,
-            dir: dir.to_path_buf(),
-            written,
-            tail: Vec::new(),
-            frontier: HashMap::new(),
-            size: trusted,
-            synced_size: trusted.min(synced),
-        })
+        let mut have = Vec::new();
+        file.read_to_end(&mut have)?;
+        let notice = if have == want {
+            None
+        } else {
+            file.set_len(0)?;
+            file.write_all_at(&want, 0)?;
+            file.set_len(want.len() as u64)?;
+            Some(if have.is_empty() {
+                format!(
+                    "Merkle hash store built from the log ({} records)",
+                    leaf_hashes.len()
+                )
+            } else {
+                format!("Merkle hash store disagreed with the log; rewrote it from the log ({} records)", leaf_hashes.len())
+            })
+        };
+        let mut frontier = HashMap::new();
+        for (i, h) in all.iter().enumerate() {
+            let (level, _) = merkle::split_stored_hash_index(i as u64);
+            frontier.insert(level, (i as u64, *h));
+        }
+        Ok((
+            HashStore {
+                file,
+                written: all.len() as u64,
+                tail: Vec::new(),
+                frontier,
+                size: leaf_hashes.len() as u64,
+            },
+            notice,
+        ))
     }
 
     /// Tree size (number of leaves) represented.
@@ -96,7 +121,7 @@ impl HashStore {
         merkle::tree_hash(self.size, self)
     }
 
-    /// Writes appended hashes to the file (page cache; see [`HashStore::sync`]).
+    /// Writes appended hashes to the file (page cache) for readers.
     pub fn flush(&mut self) -> io::Result<()> {
         if self.tail.is_empty() {
             return Ok(());
@@ -108,41 +133,6 @@ impl HashStore {
         self.file.write_all_at(&buf, self.written * 32)?;
         self.written += self.tail.len() as u64;
         self.tail.clear();
-        Ok(())
-    }
-
-    /// Makes the hashes durable and records the size they cover.
-    pub fn sync(&mut self) -> io::Result<()> {
-        self.flush()?;
-        if self.synced_size == self.size {
-            return Ok(());
-        }
-        self.file.sync_data()?;
-        let tmp = self.dir.join("merkle.synced.tmp");
-        {
-            let mut f = File::create(&tmp)?;
-            writeln!(f, "{}", self.size)?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, self.dir.join(SYNCED_FILE))?;
-        self.synced_size = self.size;
-        Ok(())
-    }
-
-    /// Records appended since the last sync.
-    pub fn unsynced(&self) -> u64 {
-        self.size - self.synced_size
-    }
-
-    /// Forgets everything (used when the file disagrees with the log).
-    pub fn reset(&mut self) -> io::Result<()> {
-        self.file.set_len(0)?;
-        let _ = fs::remove_file(self.dir.join(SYNCED_FILE));
-        self.written = 0;
-        self.tail.clear();
-        self.frontier.clear();
-        self.size = 0;
-        self.synced_size = 0;
         Ok(())
     }
 

@@ -14,7 +14,7 @@
 
 use crate::hashes::{HashFileReader, HashStore};
 use crate::keyfile;
-use crate::log::{self, LogWriter, FRAME_CHECKPOINT, FRAME_RECORD};
+use crate::log::{self, LogIndex, LogWriter, FRAME_CHECKPOINT, FRAME_RECORD};
 use anyhow::{bail, Context};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use events::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -24,7 +24,7 @@ use events::keys::{KeyId, PublicKey};
 use events::merkle::{self, Hash};
 use events::note::{NoteSigner, NoteVerifier};
 use events::record::{self, ChainHash, Record, GENESIS_PREV, RECORD_BYTES_MAX};
-use events::registry::Registry;
+use events::registry::{check_issued_at, Registry};
 use events::statement::{Envelope, Statement};
 use events::time::{OffsetTime, Timestamp};
 use events::vocab::{Clock, Event, LedgerGenesis, Text};
@@ -39,8 +39,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The index layout version; a different stored version means rebuild.
 const INDEX_VERSION: &[u8] = b"ledger-index-v1";
-/// The Merkle hash store is synced at least every this many records.
-const HASH_SYNC_RECORDS: u64 = 50_000;
+
+/// The most statements one request may carry (one HTTP batch, one stdin window).
+pub const BATCH_ITEMS_MAX: usize = 4096;
 
 /// Tunables of an open ledger. Every queue and batch is bounded.
 #[derive(Clone, Debug)]
@@ -51,8 +52,6 @@ pub struct Config {
     pub batch_wait: Duration,
     /// Requests waiting for the sequencer (back-pressure beyond it).
     pub queue_max: usize,
-    /// How far `issued_at` may be ahead of the ledger's clock.
-    pub issued_skew: Duration,
     pub segment_bytes_max: u64,
     /// sled's cache (its default is 1 GiB; ours is bounded).
     pub index_cache_bytes: u64,
@@ -66,7 +65,6 @@ impl Default for Config {
             batch_max: 1024,
             batch_wait: Duration::ZERO,
             queue_max: 256,
-            issued_skew: Duration::from_secs(300),
             segment_bytes_max: log::SEGMENT_BYTES_MAX,
             index_cache_bytes: 64 << 20,
             verify_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -119,34 +117,6 @@ type Reply = mpsc::Sender<Vec<Result<Receipt, Rejection>>>;
 
 enum Request {
     Append { items: Vec<Prepared>, reply: Reply },
-}
-
-/// Where each record is, for reads.
-struct LogIndex {
-    segments: Vec<(u64, Arc<File>)>,
-    offsets: Vec<u64>,
-}
-
-impl LogIndex {
-    fn read(&self, seq: u64) -> std::io::Result<Vec<u8>> {
-        let i = usize::try_from(seq).unwrap_or(usize::MAX);
-        let Some(&offset) = self.offsets.get(i) else {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("seq {seq} is not in the ledger"),
-            ));
-        };
-        let s = self.segments.partition_point(|(first, _)| *first <= seq);
-        let (_, file) = &self.segments[s.saturating_sub(1)];
-        let (kind, payload) = log::read_frame_at(file, offset)?;
-        if kind != FRAME_RECORD {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("seq {seq}: not a record frame"),
-            ));
-        }
-        Ok(payload)
-    }
 }
 
 /// The latest committed state, for readers.
@@ -266,6 +236,31 @@ pub fn init(
     genesis_time: Option<OffsetTime>,
     description: &str,
 ) -> anyhow::Result<InitInfo> {
+    init_with_keys(
+        dir,
+        origin,
+        root,
+        keyfile::generate()?,
+        keyfile::generate()?,
+        clock,
+        genesis_time,
+        description,
+    )
+}
+
+/// [`init`] with the ledger's own checkpoint and system keys given, so that a
+/// generated ledger is byte-identical for the same seed.
+#[allow(clippy::too_many_arguments)]
+pub fn init_with_keys(
+    dir: &Path,
+    origin: &str,
+    root: &SigningKey,
+    checkpoint_key: SigningKey,
+    system: SigningKey,
+    clock: Clock,
+    genesis_time: Option<OffsetTime>,
+    description: &str,
+) -> anyhow::Result<InitInfo> {
     check_origin(origin)?;
     if dir.exists() && fs::read_dir(dir)?.next().is_some() {
         bail!(
@@ -275,13 +270,11 @@ pub fn init(
     }
     fs::create_dir_all(dir.join("log")).with_context(|| format!("creating {}", dir.display()))?;
     let _lock = lock_dir(dir)?;
-    let checkpoint_key = keyfile::generate()?;
     let signer = NoteSigner::new(origin, checkpoint_key).map_err(|e| anyhow::anyhow!("{e}"))?;
     keyfile::write_private(
         &dir.join("checkpoint.key"),
         &format!("{}\n", signer.to_skey()),
     )?;
-    let system = keyfile::generate()?;
     keyfile::write_key(&dir.join("system.key"), &system)?;
     let (issued_at, occurred_at) = match (clock, genesis_time) {
         (Clock::Simulated, Some(t)) => (t.instant(), t),
@@ -438,18 +431,11 @@ impl Ledger {
                 dir.display()
             );
         }
-        let segments: Vec<(u64, Arc<File>)> = scan
-            .segments
-            .iter()
-            .map(|(first, p, _)| Ok((*first, Arc::new(File::open(p)?))))
-            .collect::<std::io::Result<_>>()?;
-        let index = LogIndex {
-            segments,
-            offsets: std::mem::take(&mut scan.offsets),
-        };
+        let leaf_hashes = std::mem::take(&mut scan.leaf_hashes);
+        let index = LogIndex::from_scan(&mut scan)?;
         let read = |seq: u64| -> anyhow::Result<Record> {
             let bytes = index
-                .read(seq)
+                .read_leaf(seq)
                 .with_context(|| format!("reading seq {seq}"))?;
             let r = Record::parse(&bytes).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
             // Paired assertion: the record read back is the one the frame order says.
@@ -510,37 +496,19 @@ impl Ledger {
             done = end;
         }
 
-        // Merkle hashes: trusted up to their synced size, recomputed after it.
-        let mut hashes = HashStore::open(dir, size)?;
-        let rebuild_from = hashes.size();
-        for seq in rebuild_from..size {
-            let bytes = index.read(seq)?;
-            hashes
-                .push_leaf(merkle::leaf_hash(&bytes))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        hashes.flush()?;
+        // Merkle hashes: recomputed from the leaf hashes the scan produced and
+        // compared with the store, which is rewritten if it differs.
+        let (hashes, notice) = HashStore::open(dir, &leaf_hashes)?;
+        drop(leaf_hashes);
+        notices.extend(notice);
         let last_note = scan.last_checkpoint.clone().unwrap_or_default();
         let cp = SignedCheckpoint::open(&last_note, &signer.verifier(), &registry.origin)
             .map_err(|e| anyhow::anyhow!("the last checkpoint in the log does not verify: {e}"))?;
+        // Paired assertion: the records read back hash to the last signed checkpoint.
         if hashes.root().map_err(|e| anyhow::anyhow!("{e}"))? != cp.checkpoint.root {
-            notices.push(
-                "Merkle hash store disagreed with the last checkpoint; recomputed it from the log"
-                    .into(),
-            );
-            hashes.reset()?;
-            for seq in 0..size {
-                hashes
-                    .push_leaf(merkle::leaf_hash(&index.read(seq)?))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            }
-            hashes.flush()?;
-            if hashes.root().map_err(|e| anyhow::anyhow!("{e}"))? != cp.checkpoint.root {
-                bail!("the log's records do not hash to its last signed checkpoint (size {size}); run `ledger verify`");
-            }
+            bail!("the log's records do not hash to its last signed checkpoint (size {size}); run `ledger verify`");
         }
-        hashes.sync()?;
-        let last = index.read(size - 1)?;
+        let last = index.read_leaf(size - 1)?;
         prev_head = if size > 0 {
             record::chain_hash(&last)
         } else {
@@ -672,6 +640,19 @@ impl Ledger {
     pub fn send(&self, items: Vec<Prepared>) -> Receiver<Vec<Result<Receipt, Rejection>>> {
         let (reply, rx) = mpsc::channel();
         let n = items.len();
+        if n > BATCH_ITEMS_MAX {
+            let _ = reply.send(
+                (0..n)
+                    .map(|_| {
+                        Err(Rejection::new(
+                            Code::BatchTooLarge,
+                            format!("a batch holds at most {BATCH_ITEMS_MAX} statements; this one has {n}"),
+                        ))
+                    })
+                    .collect(),
+            );
+            return rx;
+        }
         let failed = |reply: &Reply| {
             let _ = reply.send(
                 (0..n)
@@ -773,22 +754,19 @@ impl Ledger {
         I: Iterator<Item = Vec<u8>>,
         F: FnMut(usize, &[u8], Result<Receipt, Rejection>),
     {
-        let window = window.max(1);
-        let mut inflight: std::collections::VecDeque<(
-            usize,
-            Vec<Vec<u8>>,
-            Vec<Option<Rejection>>,
-            Receiver<Vec<Result<Receipt, Rejection>>>,
-        )> = Default::default();
-        let mut inputs = inputs.peekable();
-        let mut index = 0usize;
-        let (mut ok, mut bad) = (0u64, 0u64);
+        let window = window.clamp(1, BATCH_ITEMS_MAX);
+        /// A window sent to the sequencer: its first index, its lines, the
+        /// refusals found before sending, and where its results will arrive.
         type InFlight = std::collections::VecDeque<(
             usize,
             Vec<Vec<u8>>,
             Vec<Option<Rejection>>,
             Receiver<Vec<Result<Receipt, Rejection>>>,
         )>;
+        let mut inflight: InFlight = Default::default();
+        let mut inputs = inputs.peekable();
+        let mut index = 0usize;
+        let (mut ok, mut bad) = (0u64, 0u64);
         let mut drain_one = |inflight: &mut InFlight, ok: &mut u64, bad: &mut u64| {
             let Some((start, lines, early, rx)) = inflight.pop_front() else {
                 return;
@@ -844,71 +822,28 @@ impl Ledger {
         self.shared.failed.lock().ok().and_then(|f| f.clone())
     }
 
+    fn log(&self) -> std::sync::RwLockReadGuard<'_, LogIndex> {
+        self.shared.log.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The bytes of record `seq` (its Merkle leaf).
     pub fn read_leaf(&self, seq: u64) -> std::io::Result<Vec<u8>> {
-        let log = self
-            .shared
-            .log
-            .read()
-            .map_err(|_| std::io::Error::other("log index poisoned"))?;
-        log.read(seq)
+        self.log().read_leaf(seq)
     }
 
     /// The signed checkpoint of exactly `size`, if one was issued.
     pub fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<String>> {
-        Ok(self
-            .shared
-            .db
-            .get(key_with(b"c:", &be(size)))?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self.log().checkpoint_at(size)?)
     }
 
     /// The sizes with checkpoints nearest to `size` (below and above).
-    pub fn nearest_checkpoints(&self, size: u64) -> anyhow::Result<(Option<u64>, Option<u64>)> {
-        let below = self
-            .shared
-            .db
-            .range(key_with(b"c:", &be(0))..key_with(b"c:", &be(size)))
-            .next_back()
-            .transpose()?
-            .map(|(k, _)| u64::from_be_bytes(k[2..10].try_into().unwrap_or([0; 8])));
-        let above = self
-            .shared
-            .db
-            .range(key_with(b"c:", &be(size))..)
-            .next()
-            .transpose()?
-            .filter(|(k, _)| k.starts_with(b"c:"))
-            .map(|(k, _)| u64::from_be_bytes(k[2..10].try_into().unwrap_or([0; 8])));
-        Ok((below, above))
-    }
-
-    /// The first checkpoint that covers `seq` (the one its receipt carries).
-    fn covering_checkpoint(&self, seq: u64) -> anyhow::Result<Option<String>> {
-        let next = self
-            .shared
-            .db
-            .range(key_with(b"c:", &be(seq + 1))..)
-            .next()
-            .transpose()?
-            .filter(|(k, _)| k.starts_with(b"c:"));
-        Ok(next.map(|(_, v)| String::from_utf8_lossy(&v).into_owned()))
+    pub fn nearest_checkpoints(&self, size: u64) -> (Option<u64>, Option<u64>) {
+        self.log().nearest_checkpoints(size)
     }
 
     /// The receipt of an already-appended record.
     pub fn receipt(&self, seq: u64) -> anyhow::Result<Receipt> {
-        let leaf = self.read_leaf(seq)?;
-        let r = Record::parse(&leaf).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
-        let checkpoint = self
-            .covering_checkpoint(seq)?
-            .with_context(|| format!("no checkpoint covers seq {seq} in the index"))?;
-        Ok(Receipt {
-            seq,
-            id: r.signed.statement.id,
-            leaf_hash: merkle::leaf_hash(&leaf),
-            chain_hash: record::chain_hash(&leaf),
-            checkpoint,
-        })
+        receipt_from(&self.log(), seq)
     }
 
     /// The seq of a statement id, if appended.
@@ -1017,10 +952,16 @@ enum Outcome {
 
 impl Sequencer {
     fn run(mut self, rx: Receiver<Request>) {
+        // A request that would overflow the batch waits for the next one; a
+        // request is never split, and none is larger than BATCH_ITEMS_MAX.
+        let mut carry: Option<Request> = None;
         loop {
-            let first = match rx.recv() {
-                Ok(r) => r,
-                Err(_) => break,
+            let first = match carry.take() {
+                Some(r) => r,
+                None => match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                },
             };
             let mut requests = vec![first];
             let mut count = requests
@@ -1037,6 +978,10 @@ impl Sequencer {
                 match next {
                     Ok(r) => {
                         let Request::Append { items, .. } = &r;
+                        if count + items.len() > self.config.batch_max {
+                            carry = Some(r);
+                            break;
+                        }
                         count += items.len();
                         requests.push(r);
                     }
@@ -1053,7 +998,7 @@ impl Sequencer {
                 return;
             }
         }
-        let _ = self.hashes.sync();
+        let _ = self.hashes.flush();
         let _ = self.db.flush();
     }
 
@@ -1119,17 +1064,8 @@ impl Sequencer {
                         continue;
                     }
                 };
-                let skew_base = match self.registry.clock {
-                    Clock::Real => wall,
-                    Clock::Simulated => recorded_at,
-                };
-                let skew_ms =
-                    i64::try_from(self.config.issued_skew.as_millis()).unwrap_or(i64::MAX);
-                if stmt.issued_at.unix_millis() > skew_base.unix_millis().saturating_add(skew_ms) {
-                    outs.push(Outcome::Done(Err(Rejection::new(
-                        Code::IssuedInFuture,
-                        format!("issued_at {} is more than {} s ahead of the ledger's clock ({skew_base})", stmt.issued_at, self.config.issued_skew.as_secs()),
-                    ))));
+                if let Err(e) = check_issued_at(stmt.issued_at, recorded_at) {
+                    outs.push(Outcome::Done(Err(e)));
                     continue;
                 }
                 let key = match self.registry.authorise(stmt, seq) {
@@ -1209,6 +1145,7 @@ impl Sequencer {
             note = SignedCheckpoint::sign(cp, &self.signer)
                 .map_err(|e| format!("signing checkpoint: {e}"))?
                 .note;
+            let checkpoint_offset = frames.len();
             log::encode_frame(FRAME_CHECKPOINT, note.as_bytes(), &mut frames);
             let first = self.next_seq;
             let (path, at) = match self.log.write_batch(first, &frames) {
@@ -1242,6 +1179,9 @@ impl Sequencer {
                 for s in &staged {
                     log.offsets.push(at + s.frame_offset as u64);
                 }
+                let segment = log.segments.len() - 1;
+                log.checkpoints
+                    .push((seq, segment, at + checkpoint_offset as u64));
             }
             if !new_keys.is_empty() {
                 if let Ok(mut k) = self.shared.keys.write() {
@@ -1285,16 +1225,10 @@ impl Sequencer {
             for s in &staged {
                 index_record(&mut b, s.seq, &s.statement, &s.bytes);
             }
-            b.insert(key_with(b"c:", &be(self.next_seq)), note.as_bytes());
             b.insert(b"m:indexed", &be(self.next_seq));
             self.db
                 .apply_batch(b)
                 .map_err(|e| format!("index write failed: {e}"))?;
-            if self.hashes.unsynced() >= HASH_SYNC_RECORDS {
-                self.hashes
-                    .sync()
-                    .map_err(|e| format!("hash store sync failed: {e}"))?;
-            }
         }
         Ok(())
     }
@@ -1321,30 +1255,103 @@ impl Sequencer {
     }
 
     fn existing_receipt(&self, seq: u64) -> Result<Receipt, Rejection> {
-        let fail = |m: String| Rejection::new(Code::StorageFailed, m);
-        let leaf = self
-            .shared
-            .log
-            .read()
-            .map_err(|_| fail("log index poisoned".into()))?
-            .read(seq)
-            .map_err(|e| fail(e.to_string()))?;
-        let r = Record::parse(&leaf).map_err(|e| fail(e.to_string()))?;
-        let checkpoint = self
-            .db
-            .range(key_with(b"c:", &be(seq + 1))..)
-            .next()
-            .transpose()
-            .map_err(|e| fail(e.to_string()))?
-            .filter(|(k, _)| k.starts_with(b"c:"))
-            .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
-            .ok_or_else(|| fail(format!("no checkpoint covers seq {seq}")))?;
-        Ok(Receipt {
-            seq,
-            id: r.signed.statement.id,
-            leaf_hash: merkle::leaf_hash(&leaf),
-            chain_hash: record::chain_hash(&leaf),
-            checkpoint,
+        let log = self.shared.log.read().unwrap_or_else(|p| p.into_inner());
+        receipt_from(&log, seq).map_err(|e| Rejection::new(Code::StorageFailed, format!("{e:#}")))
+    }
+}
+
+/// The receipt of record `seq`, rebuilt from the log alone.
+pub fn receipt_from(log: &LogIndex, seq: u64) -> anyhow::Result<Receipt> {
+    let leaf = log.read_leaf(seq)?;
+    let r = Record::parse(&leaf).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
+    let checkpoint = log
+        .covering_checkpoint(seq)?
+        .with_context(|| format!("no checkpoint covers seq {seq}"))?;
+    Ok(Receipt {
+        seq,
+        id: r.signed.statement.id,
+        leaf_hash: merkle::leaf_hash(&leaf),
+        chain_hash: record::chain_hash(&leaf),
+        checkpoint,
+    })
+}
+
+/// A read-only view of a data directory built from the log alone: no lock, no
+/// writes, no trust in derived stores (the Merkle tree is recomputed in memory).
+/// Used by `show`, `export` and `proof`, which may run beside a serving ledger.
+pub struct LogView {
+    index: LogIndex,
+    hashes: Vec<Hash>,
+    pub origin: String,
+    /// Unacknowledged bytes after the last checkpoint, ignored here.
+    pub tail: Option<String>,
+}
+
+impl LogView {
+    pub fn open(dir: &Path) -> anyhow::Result<LogView> {
+        let log_dir = dir.join("log");
+        if !log_dir.is_dir() {
+            bail!("{} is not a ledger data directory (no log/)", dir.display());
+        }
+        let mut scan = log::scan(&log_dir)?;
+        let tail = scan.tail.as_ref().map(|(p, from, bytes, n)| {
+            format!("{} holds {bytes} unacknowledged bytes ({n} record frames) after byte {from}; they are not part of the ledger", p.display())
+        });
+        let hashes =
+            crate::hashes::stored_hashes(&scan.leaf_hashes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let index = LogIndex::from_scan(&mut scan)?;
+        if index.size() == 0 {
+            bail!("{} holds no records", dir.display());
+        }
+        let genesis =
+            Record::parse(&index.read_leaf(0)?).map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+        Ok(LogView {
+            index,
+            hashes,
+            origin: genesis.signed.statement.origin,
+            tail,
         })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.index.size()
+    }
+
+    pub fn read_leaf(&self, seq: u64) -> std::io::Result<Vec<u8>> {
+        self.index.read_leaf(seq)
+    }
+
+    pub fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<String>> {
+        Ok(self.index.checkpoint_at(size)?)
+    }
+
+    pub fn nearest_checkpoints(&self, size: u64) -> (Option<u64>, Option<u64>) {
+        self.index.nearest_checkpoints(size)
+    }
+
+    pub fn receipt(&self, seq: u64) -> anyhow::Result<Receipt> {
+        receipt_from(&self.index, seq)
+    }
+
+    fn check_size(&self, size: u64) -> anyhow::Result<()> {
+        if size > self.size() {
+            bail!("size {size} is beyond the ledger's size {}", self.size());
+        }
+        Ok(())
+    }
+
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> anyhow::Result<Vec<Hash>> {
+        self.check_size(size)?;
+        merkle::inclusion_proof(size, seq, &self.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    pub fn consistency_proof(&self, old: u64, new: u64) -> anyhow::Result<Vec<Hash>> {
+        self.check_size(new)?;
+        merkle::consistency_proof(new, old, &self.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    pub fn root_at(&self, size: u64) -> anyhow::Result<Hash> {
+        self.check_size(size)?;
+        merkle::tree_hash(size, &self.hashes).map_err(|e| anyhow::anyhow!("{e}"))
     }
 }

@@ -7,6 +7,7 @@
 //! - [`keyfile`]: secret key files (0600).
 //! - [`audit`]: offline verification of a data directory or an export, on all cores.
 //! - [`generate`]: realistic signed histories through the normal append path.
+//! - [`progress`]: a text progress bar on stderr for long runs.
 //! - [`bench`]: `ledger bench`, figures with baselines measured in the same run.
 //! - [`cli`]: the `ledger` command line.
 
@@ -18,3 +19,4 @@ pub mod hashes;
 pub mod keyfile;
 pub mod ledger;
 pub mod log;
+pub mod progress;

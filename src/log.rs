@@ -237,6 +237,10 @@ pub struct Scan {
     pub segments: Vec<(u64, PathBuf, u64)>,
     /// For each committed record, its frame offset within its segment.
     pub offsets: Vec<u64>,
+    /// The RFC 6962 leaf hash of each committed record (computed while reading).
+    pub leaf_hashes: Vec<events::merkle::Hash>,
+    /// Every checkpoint frame: (tree size, segment index, frame offset).
+    pub checkpoints: Vec<(u64, usize, u64)>,
     /// The last signed checkpoint note.
     pub last_checkpoint: Option<Vec<u8>>,
     /// Unacknowledged bytes after the last checkpoint frame: (path, from, bytes, records).
@@ -276,11 +280,15 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
         }
         let mut reader = FrameReader::open(&path)?;
         let mut pending: Vec<u64> = Vec::new();
+        let mut pending_hashes: Vec<events::merkle::Hash> = Vec::new();
         let mut committed_end = 0u64;
         loop {
             match reader.next_frame() {
                 Ok(None) => break,
-                Ok(Some(f)) if f.kind == FRAME_RECORD => pending.push(f.offset),
+                Ok(Some(f)) if f.kind == FRAME_RECORD => {
+                    pending.push(f.offset);
+                    pending_hashes.push(events::merkle::leaf_hash(&f.payload));
+                }
                 Ok(Some(f)) => {
                     let size = scan.records() + pending.len() as u64;
                     match checkpoint_of_note(&f.payload) {
@@ -304,6 +312,8 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
                         }
                     }
                     scan.offsets.append(&mut pending);
+                    scan.leaf_hashes.append(&mut pending_hashes);
+                    scan.checkpoints.push((size, si, f.offset));
                     scan.last_checkpoint = Some(f.payload);
                     committed_end = f.offset
                         + (FRAME_HEADER + FRAME_TRAILER) as u64
@@ -448,5 +458,112 @@ pub fn read_frame_at(file: &File, offset: u64) -> io::Result<(u8, Vec<u8>)> {
             io::ErrorKind::InvalidData,
             format!("{reason} at byte {offset}"),
         )),
+    }
+}
+
+/// Where each committed record and checkpoint is, for reads. Built from a
+/// [`Scan`] and extended by the sequencer after each durable batch.
+pub struct LogIndex {
+    pub(crate) segments: Vec<(u64, std::sync::Arc<File>)>,
+    pub(crate) offsets: Vec<u64>,
+    /// (tree size, segment index, frame offset) of every checkpoint, by size.
+    pub(crate) checkpoints: Vec<(u64, usize, u64)>,
+}
+
+fn not_found(m: String) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, m)
+}
+
+impl LogIndex {
+    pub fn from_scan(scan: &mut Scan) -> io::Result<LogIndex> {
+        let segments = scan
+            .segments
+            .iter()
+            .map(|(first, p, _)| Ok((*first, std::sync::Arc::new(File::open(p)?))))
+            .collect::<io::Result<_>>()?;
+        Ok(LogIndex {
+            segments,
+            offsets: std::mem::take(&mut scan.offsets),
+            checkpoints: std::mem::take(&mut scan.checkpoints),
+        })
+    }
+
+    /// Number of committed records.
+    pub fn size(&self) -> u64 {
+        self.offsets.len() as u64
+    }
+
+    fn frame(&self, segment: usize, offset: u64, want: u8, what: &str) -> io::Result<Vec<u8>> {
+        let (_, file) = self
+            .segments
+            .get(segment)
+            .ok_or_else(|| not_found(format!("{what}: no segment {segment}")))?;
+        let (kind, payload) = read_frame_at(file, offset)?;
+        if kind != want {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{what}: wrong frame kind"),
+            ));
+        }
+        Ok(payload)
+    }
+
+    /// The bytes of record `seq` (its Merkle leaf), checked against the frame checksum.
+    pub fn read_leaf(&self, seq: u64) -> io::Result<Vec<u8>> {
+        let i = usize::try_from(seq).unwrap_or(usize::MAX);
+        let Some(&offset) = self.offsets.get(i) else {
+            return Err(not_found(format!(
+                "seq {seq} is not in the ledger (size {})",
+                self.size()
+            )));
+        };
+        let s = self
+            .segments
+            .partition_point(|(first, _)| *first <= seq)
+            .saturating_sub(1);
+        self.frame(s, offset, FRAME_RECORD, &format!("seq {seq}"))
+    }
+
+    /// The signed checkpoint note of exactly `size`, if one was issued.
+    pub fn checkpoint_at(&self, size: u64) -> io::Result<Option<String>> {
+        match self.checkpoints.binary_search_by_key(&size, |c| c.0) {
+            Ok(i) => self.note(i).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn note(&self, i: usize) -> io::Result<String> {
+        let (size, seg, off) = self.checkpoints[i];
+        let p = self.frame(
+            seg,
+            off,
+            FRAME_CHECKPOINT,
+            &format!("checkpoint of size {size}"),
+        )?;
+        String::from_utf8(p)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "checkpoint note is not UTF-8"))
+    }
+
+    /// The sizes with checkpoints nearest to `size`, below and above.
+    pub fn nearest_checkpoints(&self, size: u64) -> (Option<u64>, Option<u64>) {
+        let i = self.checkpoints.partition_point(|c| c.0 < size);
+        let below = i.checked_sub(1).map(|j| self.checkpoints[j].0);
+        let above = self.checkpoints.get(i).map(|c| c.0);
+        (below, above)
+    }
+
+    /// The first checkpoint that covers `seq`: the one its receipt carries.
+    pub fn covering_checkpoint(&self, seq: u64) -> io::Result<Option<String>> {
+        let i = self.checkpoints.partition_point(|c| c.0 <= seq);
+        if i < self.checkpoints.len() {
+            self.note(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Sizes of all checkpoints, in order.
+    pub fn checkpoint_sizes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.checkpoints.iter().map(|c| c.0)
     }
 }

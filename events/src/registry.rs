@@ -8,8 +8,38 @@
 use crate::codes::{Code, Rejection};
 use crate::keys::{KeyId, Party, PublicKey, Role};
 use crate::statement::Statement;
-use crate::vocab::{Clock, Event, EventKind};
+use crate::time::Timestamp;
+use crate::vocab::{BodyKind, Clock, Event, EventKind};
 use std::collections::{HashMap, HashSet};
+
+/// How far a statement's `issued_at` may be ahead of the `recorded_at` the
+/// ledger gives it. The same bound is checked at append time and by the verifier.
+pub const ISSUED_SKEW_MS: i64 = 300_000;
+
+/// Refuses a statement signed "in the future" of the ledger's clock.
+pub fn check_issued_at(issued_at: Timestamp, recorded_at: Timestamp) -> Result<(), Rejection> {
+    if issued_at.unix_millis() > recorded_at.unix_millis().saturating_add(ISSUED_SKEW_MS) {
+        return Err(Rejection::new(
+            Code::IssuedInFuture,
+            format!(
+                "issued_at {issued_at} is more than {} s ahead of the ledger's clock ({recorded_at})",
+                ISSUED_SKEW_MS / 1000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn role_names(roles: &[Role]) -> String {
+    let names: Vec<String> = roles
+        .iter()
+        .map(|r| match serde_json::to_value(r) {
+            Ok(serde_json::Value::String(s)) => s,
+            _ => format!("{r:?}"),
+        })
+        .collect();
+    names.join(", ")
+}
 
 /// A key as granted, and when it stopped being valid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +121,7 @@ pub struct Registry {
     /// The checkpoint verifier key, in signed-note form.
     pub checkpoint_key: String,
     keys: HashMap<KeyId, KeyEntry>,
-    bodies: HashSet<String>,
+    bodies: HashMap<String, BodyKind>,
     enterprises: HashSet<String>,
 }
 
@@ -158,7 +188,7 @@ impl Registry {
             system: g.system_key.id(),
             checkpoint_key: g.checkpoint_key.as_str().to_string(),
             keys,
-            bodies: HashSet::new(),
+            bodies: HashMap::new(),
             enterprises: HashSet::new(),
         })
     }
@@ -172,7 +202,11 @@ impl Registry {
     }
 
     pub fn has_body(&self, id: &str) -> bool {
-        self.bodies.contains(id)
+        self.bodies.contains_key(id)
+    }
+
+    pub fn body_kind(&self, id: &str) -> Option<BodyKind> {
+        self.bodies.get(id).copied()
     }
 
     pub fn has_enterprise(&self, id: &str) -> bool {
@@ -218,13 +252,24 @@ impl Registry {
             return Err(reject(
                 Code::KeyNotAuthorised,
                 format!(
-                    "key {} has roles {:?}; {} needs one of {:?}",
+                    "key {} has roles [{}]; {} needs one of [{}]",
                     stmt.actor,
-                    entry.roles,
+                    role_names(&entry.roles),
                     kind.name(),
-                    allowed
+                    role_names(allowed)
                 ),
             ));
+        }
+        if let Event::Correction(c) = &stmt.event {
+            if c.target_seq >= seq {
+                return Err(reject(
+                    Code::InvalidBody,
+                    format!(
+                        "a correction at seq {seq} can only name an earlier record, not seq {}",
+                        c.target_seq
+                    ),
+                ));
+            }
         }
         if let Some(p) = &stmt.on_behalf_of {
             if *p != entry.holder {
@@ -238,6 +283,21 @@ impl Registry {
             }
         }
         Ok(entry)
+    }
+
+    /// A city named by a record must be a registered body of kind city_government.
+    fn check_city(&self, id: &str) -> Result<(), Rejection> {
+        match self.bodies.get(id) {
+            Some(BodyKind::CityGovernment) => Ok(()),
+            Some(k) => Err(reject(
+                Code::UnknownParty,
+                format!("{id} is a {} body, not a city (city_government)", k.name()),
+            )),
+            None => Err(reject(
+                Code::UnknownParty,
+                format!("city {id} is not registered"),
+            )),
+        }
     }
 
     /// Checks that the registry can take this statement's effects (no re-grant,
@@ -267,7 +327,7 @@ impl Registry {
                     ));
                 }
                 match &k.holder {
-                    Party::Body(b) if self.bodies.contains(b) => {
+                    Party::Body(b) if self.bodies.contains_key(b) => {
                         if k.roles.contains(&Role::Enterprise) {
                             return Err(reject(
                                 Code::RegistryConflict,
@@ -315,24 +375,27 @@ impl Registry {
                 }
             }
             Event::BodyRegistered(b) => {
-                if self.bodies.contains(b.body.as_str()) {
+                if self.bodies.contains_key(b.body.as_str()) {
                     return Err(reject(
                         Code::RegistryConflict,
                         format!("body {} is already registered", b.body),
                     ));
                 }
                 for r in b.city.iter().chain(b.parent.iter()) {
-                    if !self.bodies.contains(r.as_str()) {
+                    if !self.bodies.contains_key(r.as_str()) {
                         return Err(reject(
                             Code::UnknownParty,
                             format!("body {r} is not registered"),
                         ));
                     }
                 }
+                if let Some(c) = &b.city {
+                    self.check_city(c.as_str())?;
+                }
             }
             Event::BodyReorganised(b) => {
                 for r in [&b.body, &b.successor] {
-                    if !self.bodies.contains(r.as_str()) {
+                    if !self.bodies.contains_key(r.as_str()) {
                         return Err(reject(
                             Code::UnknownParty,
                             format!("body {r} is not registered"),
@@ -346,7 +409,7 @@ impl Registry {
                     ));
                 }
             }
-            Event::OfficeHolderAppointed(o) if !self.bodies.contains(o.body.as_str()) => {
+            Event::OfficeHolderAppointed(o) if !self.bodies.contains_key(o.body.as_str()) => {
                 return Err(reject(
                     Code::UnknownParty,
                     format!("body {} is not registered", o.body),
@@ -359,12 +422,7 @@ impl Registry {
                         format!("enterprise {} is already registered", e.enterprise),
                     ));
                 }
-                if !self.bodies.contains(e.city.as_str()) {
-                    return Err(reject(
-                        Code::UnknownParty,
-                        format!("city {} is not a registered body", e.city),
-                    ));
-                }
+                self.check_city(e.city.as_str())?;
             }
             _ => {}
         }
@@ -392,7 +450,7 @@ impl Registry {
                 }
             }
             Event::BodyRegistered(b) => {
-                self.bodies.insert(b.body.as_str().to_string());
+                self.bodies.insert(b.body.as_str().to_string(), b.kind);
             }
             Event::EnterpriseRegistered(e) => {
                 self.enterprises.insert(e.enterprise.as_str().to_string());

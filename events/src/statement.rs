@@ -261,12 +261,29 @@ impl Statement {
         let origin = str_field(obj, "origin")?.to_string();
         let on_behalf_of = match obj.iter().find(|(k, _)| k == "on_behalf_of") {
             None => None,
-            Some((_, p)) => Some(serde_json::from_value::<Party>(to_serde(p)).map_err(|e| {
-                Rejection::new(
-                    Code::MalformedStatement,
-                    format!("on_behalf_of must be {{\"body\":ID}} or {{\"enterprise\":ID}}: {e}"),
-                )
-            })?),
+            Some((_, p)) => {
+                let bad = |m: String| {
+                    Rejection::new(
+                        Code::MalformedStatement,
+                        format!(
+                            "on_behalf_of must be {{\"body\":ID}} or {{\"enterprise\":ID}}: {m}"
+                        ),
+                    )
+                };
+                let party =
+                    serde_json::from_value::<Party>(to_serde(p)).map_err(|e| bad(e.to_string()))?;
+                match &party {
+                    Party::Body(id) | Party::Enterprise(id) => {
+                        crate::vocab::Id::new(id.clone()).map_err(bad)?;
+                    }
+                    Party::Authority | Party::Ledger => {
+                        return Err(bad(
+                            "the root authority and the ledger act in their own name".into(),
+                        ))
+                    }
+                }
+                Some(party)
+            }
         };
         let kind = str_field(obj, "type")?;
         let schema = field(obj, "schema")?

@@ -78,6 +78,8 @@ pub struct ChainVerifier {
     registry: Option<Registry>,
     tree: RootBuilder,
     trusted_root: Option<PublicKey>,
+    /// Statement ids seen: an id is used once (retries return the original receipt).
+    ids: std::collections::HashSet<String>,
 }
 
 impl ChainVerifier {
@@ -91,6 +93,7 @@ impl ChainVerifier {
             registry: None,
             tree: RootBuilder::new(),
             trusted_root,
+            ids: std::collections::HashSet::new(),
         }
     }
 
@@ -146,6 +149,15 @@ impl ChainVerifier {
             }
         }
         let stmt = &r.signed.statement;
+        if !self.ids.insert(stmt.id.clone()) {
+            return Err(VerifyError::new(
+                want,
+                Code::IdConflict,
+                format!("statement id {:?} appears a second time", stmt.id),
+            ));
+        }
+        crate::registry::check_issued_at(stmt.issued_at, r.recorded_at)
+            .map_err(|e| VerifyError::at(want, e))?;
         let key = match &mut self.registry {
             None => {
                 let reg = Registry::genesis(stmt).map_err(|e| VerifyError::at(want, e))?;

@@ -55,11 +55,15 @@ fn sigkill_during_concurrent_appends_loses_no_acknowledged_record() {
             }
         });
         let stdout = child.stdout.take().unwrap();
+        let (first_tx, first_rx) = std::sync::mpsc::channel::<()>();
         let reader = std::thread::spawn(move || {
             let mut got = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                if got.is_empty() {
+                    let _ = first_tx.send(());
+                }
                 if let Some(seq) = v.get("seq").and_then(|s| s.as_u64()) {
                     got.push((
                         seq,
@@ -70,8 +74,12 @@ fn sigkill_during_concurrent_appends_loses_no_acknowledged_record() {
             }
             got
         });
-        // Kill at a different moment each round, while appends are in flight.
-        std::thread::sleep(Duration::from_millis(40 + (round as u64 * 37) % 400));
+        // Kill at a different moment each round, while appends are in flight:
+        // after the first receipt (however slow the machine), plus 0 to 300 ms.
+        first_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("no receipt within 60 s");
+        std::thread::sleep(Duration::from_millis((round as u64 * 53) % 300));
         child.kill().unwrap(); // SIGKILL
         let _ = child.wait();
         let _ = feeder.join();

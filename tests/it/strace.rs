@@ -49,8 +49,11 @@ fn every_acknowledged_batch_is_preceded_by_fdatasync() {
         .stderr(Stdio::null())
         .spawn()
         .expect("strace must be installed (scripts/test installs it)");
-    child.stdin.take().unwrap().write_all(&input).unwrap();
+    // Feed stdin from another thread while stdout is drained, so neither pipe fills.
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
     assert!(out.status.success());
     let receipts = String::from_utf8_lossy(&out.stdout).lines().count();
     assert_eq!(receipts, 600);

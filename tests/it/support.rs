@@ -177,7 +177,7 @@ impl Fixture {
             category: Category::TradeDispute,
             summary: text("货款拖欠"),
             against: None,
-            claimed_loss: Some(Fen::new(12_345_00).unwrap()),
+            claimed_loss: Some(Fen::new(1_234_500).unwrap()),
             contact: None,
             urgent: false,
             major: false,
