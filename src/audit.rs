@@ -10,12 +10,13 @@ use anyhow::Context;
 use ed25519_dalek::VerifyingKey;
 use events::checkpoint::{Checkpoint, SignedCheckpoint};
 use events::codes::Code;
-use events::keys::PublicKey;
+use events::keys::{KeyId, PublicKey};
 use events::merkle::Hash;
 use events::note::NoteVerifier;
 use events::statement::verify_signature;
 use events::verify::{parse_leaf, ChainVerifier, ParsedLeaf, VerifyError};
 use events::vocab::Clock;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::Path;
 use std::time::Instant;
@@ -104,6 +105,99 @@ struct Engine {
     started: Instant,
     last_progress: Instant,
     total_hint: u64,
+    /// Leaves handed to the parallel stage so far.
+    fed: u64,
+    /// Public keys known when the next chunk starts (ids never change keys).
+    keys: std::sync::Arc<HashMap<KeyId, VerifyingKey>>,
+    pending: Option<Stage1>,
+}
+
+/// What the parallel stage found about one item.
+enum Pre {
+    Leaf(Result<(ParsedLeaf, Sig), VerifyError>),
+    /// Whether the checkpoint note verifies, when the checkpoint key was known.
+    Checkpoint(Option<bool>),
+}
+
+enum Sig {
+    Checked(bool),
+    KeyUnknown,
+}
+
+/// The parallel stage of one chunk: parse, hash and check signatures on worker threads.
+struct Stage1 {
+    items: std::sync::Arc<Vec<Item>>,
+    handles: Vec<std::thread::JoinHandle<Vec<Pre>>>,
+}
+
+impl Stage1 {
+    fn spawn(
+        items: Vec<Item>,
+        base: u64,
+        keys: std::sync::Arc<HashMap<KeyId, VerifyingKey>>,
+        verifier: Option<NoteVerifier>,
+        threads: usize,
+    ) -> Stage1 {
+        let items = std::sync::Arc::new(items);
+        // Leaf positions: the seq each leaf should have, to name unreadable ones.
+        let mut positions = Vec::with_capacity(items.len());
+        let mut n = base;
+        for it in items.iter() {
+            positions.push(n);
+            if matches!(it, Item::Leaf(_)) {
+                n += 1;
+            }
+        }
+        let positions = std::sync::Arc::new(positions);
+        let parts = threads.max(1);
+        let chunk = items.len().div_ceil(parts).max(1);
+        let handles = (0..parts)
+            .map(|t| {
+                let (items, positions, keys, verifier) = (
+                    items.clone(),
+                    positions.clone(),
+                    keys.clone(),
+                    verifier.clone(),
+                );
+                std::thread::spawn(move || {
+                    let lo = (t * chunk).min(items.len());
+                    let hi = ((t + 1) * chunk).min(items.len());
+                    items[lo..hi]
+                        .iter()
+                        .zip(&positions[lo..hi])
+                        .map(|(it, pos)| match it {
+                            Item::Leaf(b) => Pre::Leaf(parse_leaf(b, *pos).map(|p| {
+                                let sig = match keys.get(&p.record.signed.statement.actor) {
+                                    Some(k) => Sig::Checked(verify_signature(
+                                        k,
+                                        &p.record.signed.bytes,
+                                        &p.record.signed.signature,
+                                    )),
+                                    None => Sig::KeyUnknown,
+                                };
+                                (p, sig)
+                            })),
+                            Item::Checkpoint(note) => Pre::Checkpoint(verifier.as_ref().map(|v| {
+                                log::checkpoint_of_note(note).is_some_and(|cp| {
+                                    SignedCheckpoint::open(note, v, &cp.origin).is_ok()
+                                })
+                            })),
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        Stage1 { items, handles }
+    }
+
+    fn join(self) -> (std::sync::Arc<Vec<Item>>, Vec<Pre>) {
+        let pres = self
+            .handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect();
+        (self.items, pres)
+    }
 }
 
 impl Engine {
@@ -125,161 +219,142 @@ impl Engine {
             started: Instant::now(),
             last_progress: Instant::now(),
             total_hint,
+            fed: 0,
+            keys: std::sync::Arc::new(HashMap::new()),
+            pending: None,
         }
     }
 
-    /// Processes a chunk of items in order; returns the first finding.
-    fn chunk(&mut self, items: &[Item]) -> Result<(), AuditError> {
-        let base = self.chain.size();
-        // Stage 1 (parallel): parse and hash every leaf.
-        let leaves: Vec<(usize, &[u8])> = items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, it)| {
-                if let Item::Leaf(b) = it {
-                    Some((i, b.as_slice()))
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let parsed: Vec<Result<ParsedLeaf, VerifyError>> =
-            par_map(&leaves, self.threads, |(k, (_, b))| {
-                parse_leaf(b, base + k as u64)
-            });
-        // Stage 2 (sequential): links, registry, checkpoint roots.
-        let mut sigs: Vec<(u64, VerifyingKey, Vec<u8>, [u8; 64])> =
-            Vec::with_capacity(leaves.len());
-        let mut notes: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut first_err: Option<VerifyError> = None;
-        let mut parsed_iter = parsed.into_iter();
-        'items: for it in items {
-            match it {
-                Item::Leaf(_) => {
-                    let p = match parsed_iter.next() {
-                        Some(Ok(p)) => p,
-                        Some(Err(e)) => {
-                            first_err = Some(e);
-                            break 'items;
-                        }
-                        None => break 'items,
-                    };
+    /// Hands a chunk to the parallel stage and runs the sequential stage of
+    /// the chunk before it, so that both cores stay busy: while worker threads
+    /// parse and check signatures of chunk k+1, this thread links chunk k.
+    fn feed(&mut self, items: Vec<Item>) -> Result<(), AuditError> {
+        let base = self.fed;
+        self.fed += items.iter().filter(|i| matches!(i, Item::Leaf(_))).count() as u64;
+        let job = Stage1::spawn(
+            items,
+            base,
+            self.keys.clone(),
+            self.verifier.clone(),
+            self.threads,
+        );
+        if let Some(prev) = self.pending.replace(job) {
+            self.link(prev)?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the chunk still in flight.
+    fn drain(&mut self) -> Result<(), AuditError> {
+        if let Some(prev) = self.pending.take() {
+            self.link(prev)?;
+        }
+        Ok(())
+    }
+
+    /// The sequential stage: links, registry, checkpoint roots; findings in seq order.
+    fn link(&mut self, job: Stage1) -> Result<(), AuditError> {
+        let (items, pres) = job.join();
+        let mut new_keys = false;
+        for (item, pre) in items.iter().zip(pres) {
+            match (item, pre) {
+                (Item::Leaf(_), Pre::Leaf(r)) => {
+                    let (p, sig) = r?;
                     let seq = p.record.seq;
-                    match self.chain.link(&p) {
-                        Ok(key) => {
-                            let ParsedLeaf { record, .. } = p;
-                            sigs.push((seq, key, record.signed.bytes, record.signed.signature));
-                            if self.verifier.is_none() {
-                                if let Some(reg) = self.chain.registry() {
-                                    match NoteVerifier::from_vkey(&reg.checkpoint_key) {
-                                        Ok(v) => self.verifier = Some(v),
-                                        Err(e) => {
-                                            first_err = Some(VerifyError::new(
-                                                0,
-                                                Code::BadCheckpoint,
-                                                format!(
-                                                    "genesis names a malformed checkpoint key: {e}"
-                                                ),
-                                            ));
-                                            break 'items;
-                                        }
-                                    }
-                                }
-                            } else if seq == 0 {
-                                if let (Some(reg), Some(v)) =
-                                    (self.chain.registry(), &self.verifier)
-                                {
-                                    if reg.checkpoint_key != v.to_vkey() {
-                                        first_err = Some(VerifyError::new(
-                                            0,
-                                            Code::BadCheckpoint,
-                                            format!("genesis names checkpoint key {}, not the key you gave ({})", reg.checkpoint_key, v.to_vkey()),
-                                        ));
-                                        break 'items;
-                                    }
-                                }
-                            }
-                            if let Err(e) = self.check_since() {
-                                first_err = Some(e);
-                                break 'items;
-                            }
-                        }
-                        Err(e) => {
-                            first_err = Some(e);
-                            break 'items;
-                        }
+                    let key = self.chain.link(&p)?;
+                    let ok = match sig {
+                        Sig::Checked(ok) => ok,
+                        // The key was granted after the snapshot the workers had.
+                        Sig::KeyUnknown => verify_signature(
+                            &key,
+                            &p.record.signed.bytes,
+                            &p.record.signed.signature,
+                        ),
+                    };
+                    if !ok {
+                        return Err(finding(
+                            seq,
+                            Code::BadSignature,
+                            format!("signature of seq {seq} does not verify under the actor's key"),
+                        ));
                     }
+                    if matches!(
+                        p.record.signed.statement.event,
+                        events::vocab::Event::KeyGranted(_)
+                            | events::vocab::Event::LedgerGenesis(_)
+                    ) {
+                        new_keys = true;
+                    }
+                    if seq == 0 {
+                        self.adopt_checkpoint_key()?;
+                    }
+                    self.check_since()?;
                 }
-                Item::Checkpoint(note) => {
+                (Item::Checkpoint(note), Pre::Checkpoint(pre_ok)) => {
                     let at = self.chain.size().saturating_sub(1);
-                    let Some(cp) = log::checkpoint_of_note(note) else {
-                        first_err = Some(VerifyError::new(
+                    let cp = log::checkpoint_of_note(note).ok_or_else(|| {
+                        finding(
                             at,
                             Code::BadCheckpoint,
                             "a checkpoint frame does not hold a checkpoint",
-                        ));
-                        break 'items;
+                        )
+                    })?;
+                    self.chain.check_checkpoint(&cp)?;
+                    let ok = match (pre_ok, &self.verifier) {
+                        (Some(ok), _) => ok,
+                        (None, Some(v)) => SignedCheckpoint::open(note, v, &cp.origin).is_ok(),
+                        (None, None) => false,
                     };
-                    if let Err(e) = self.chain.check_checkpoint(&cp) {
-                        first_err = Some(e);
-                        break 'items;
+                    if !ok
+                        || Some(cp.origin.as_str())
+                            != self.chain.registry().map(|r| r.origin.as_str())
+                    {
+                        return Err(finding(at, Code::BadCheckpoint, format!("checkpoint after seq {at} is not signed by the ledger's checkpoint key")));
                     }
                     self.checkpoints += 1;
-                    notes.push((at, note.clone()));
                 }
+                _ => unreachable!("stage 1 answers each item with its own kind"),
             }
         }
-        // Stage 3 (parallel): signatures of records and checkpoints.
-        let sig_err =
-            par_map(
-                &sigs,
-                self.threads,
-                |(_, (seq, key, bytes, sig))| match verify_signature(key, bytes, sig) {
-                    true => None,
-                    false => Some(VerifyError::new(
-                        *seq,
-                        Code::BadSignature,
-                        format!("signature of seq {seq} does not verify under the actor's key"),
-                    )),
-                },
-            )
-            .into_iter()
-            .flatten()
-            .next();
-        let verifier = self.verifier.clone();
-        let origin = self
-            .chain
-            .registry()
-            .map(|r| r.origin.clone())
-            .unwrap_or_default();
-        let note_err = match &verifier {
-            None => None,
-            Some(v) => par_map(
-                &notes,
-                self.threads,
-                |(_, (at, note))| match SignedCheckpoint::open(note, v, &origin) {
-                    Ok(_) => None,
-                    Err(e) => Some(VerifyError::new(
-                        *at,
-                        Code::BadCheckpoint,
-                        format!("checkpoint after seq {at} is not signed by the ledger key: {e}"),
-                    )),
-                },
-            )
-            .into_iter()
-            .flatten()
-            .next(),
-        };
-        // The earliest problem wins.
-        let mut errs: Vec<VerifyError> = [first_err, sig_err, note_err]
-            .into_iter()
-            .flatten()
-            .collect();
-        errs.sort_by_key(|e| e.seq);
-        if let Some(e) = errs.into_iter().next() {
-            return Err(AuditError::Finding(e));
+        if new_keys {
+            if let Some(reg) = self.chain.registry() {
+                self.keys =
+                    std::sync::Arc::new(reg.keys().map(|(id, e)| (*id, e.public.0)).collect());
+            }
         }
         self.show_progress();
+        Ok(())
+    }
+
+    /// After genesis: take the checkpoint key it names, or check it against the one given.
+    fn adopt_checkpoint_key(&mut self) -> Result<(), VerifyError> {
+        let Some(reg) = self.chain.registry() else {
+            return Ok(());
+        };
+        match &self.verifier {
+            None => {
+                let v = NoteVerifier::from_vkey(&reg.checkpoint_key).map_err(|e| {
+                    VerifyError::new(
+                        0,
+                        Code::BadCheckpoint,
+                        format!("genesis names a malformed checkpoint key: {e}"),
+                    )
+                })?;
+                self.verifier = Some(v);
+            }
+            Some(v) if reg.checkpoint_key != v.to_vkey() => {
+                return Err(VerifyError::new(
+                    0,
+                    Code::BadCheckpoint,
+                    format!(
+                        "genesis names checkpoint key {}, not the key you gave ({})",
+                        reg.checkpoint_key,
+                        v.to_vkey()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
         Ok(())
     }
 
@@ -389,36 +464,6 @@ impl Engine {
     }
 }
 
-/// Maps `f` over `items` on `threads` threads, keeping order.
-fn par_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn((usize, &T)) -> R + Sync,
-) -> Vec<R> {
-    if items.len() < 64 || threads <= 1 {
-        return items.iter().enumerate().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|s| {
-        let hs: Vec<_> = items
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                s.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, t)| f((c * chunk + i, t)))
-                        .collect::<Vec<R>>()
-                })
-            })
-            .collect();
-        hs.into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
-}
-
 /// Verifies a data directory read-only: every frame's checksum, every record,
 /// and every checkpoint frame (root and signature).
 pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, AuditError> {
@@ -455,14 +500,13 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
                         items.push(Item::Checkpoint(f.payload));
                         pending_after_cp = 0;
                         if leaves_in_chunk >= CHUNK {
-                            engine.chunk(&items)?;
-                            items.clear();
+                            engine.feed(std::mem::take(&mut items))?;
                             leaves_in_chunk = 0;
                         }
                     }
                 }
                 Err((offset, reason)) => {
-                    let seq = engine.chain.size()
+                    let seq = engine.fed
                         + items.iter().filter(|i| matches!(i, Item::Leaf(_))).count() as u64;
                     if si + 1 < nsegs {
                         return Err(finding(
@@ -497,7 +541,8 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
         }
         let _ = (seq, offset, reason);
     }
-    engine.chunk(&items)?;
+    engine.feed(items)?;
+    engine.drain()?;
     engine.finish()?;
     let tail_msg = match (tail, uncommitted) {
         (None, 0) => None,
@@ -554,8 +599,9 @@ pub fn verify_export(
             break;
         }
         if line.last() != Some(&b'\n') {
-            let seq = engine.chain.size() + items.len() as u64;
-            engine.chunk(&items)?;
+            let seq = engine.fed + items.len() as u64;
+            engine.feed(std::mem::take(&mut items))?;
+            engine.drain()?;
             return Err(finding(
                 seq,
                 Code::Truncated,
@@ -565,12 +611,12 @@ pub fn verify_export(
         line.pop();
         items.push(Item::Leaf(std::mem::take(&mut line)));
         if items.len() >= CHUNK {
-            engine.chunk(&items)?;
-            items.clear();
+            engine.feed(std::mem::take(&mut items))?;
         }
     }
     items.push(Item::Checkpoint(checkpoint_note.to_vec()));
-    engine.chunk(&items)?;
+    engine.feed(items)?;
+    engine.drain()?;
     engine.finish()?;
     Ok(engine.report(None))
 }

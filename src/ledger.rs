@@ -137,6 +137,8 @@ struct Shared {
     log: RwLock<LogIndex>,
     db: sled::Db,
     failed: Mutex<Option<String>>,
+    /// Records reflected in the sled index (the indexer runs behind the log).
+    indexed: Arc<std::sync::atomic::AtomicU64>,
     hashes: HashFileReader,
     verifier: NoteVerifier,
 }
@@ -378,7 +380,14 @@ fn is_registry_event(e: &Event) -> bool {
 
 fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Result<sled::Db> {
     let path = dir.join("index");
-    let open = || sled::Config::new().path(&path).cache_capacity(cache).open();
+    let open = || {
+        sled::Config::new()
+            .path(&path)
+            .cache_capacity(cache)
+            .flush_every_ms(Some(2000))
+            .mode(sled::Mode::HighThroughput)
+            .open()
+    };
     let db = match open() {
         Ok(db) => db,
         Err(e) => {
@@ -534,6 +543,7 @@ impl Ledger {
             log: RwLock::new(index),
             db: db.clone(),
             failed: Mutex::new(None),
+            indexed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             hashes: hashes.reader()?,
             verifier: signer.verifier(),
         });
@@ -547,9 +557,22 @@ impl Ledger {
             prev: prev_head,
             last_recorded_at,
             signer,
-            db,
+            db: db.clone(),
             shared: shared.clone(),
+            recent_ids: HashMap::new(),
+            indexer: None,
+            indexer_thread: None,
         };
+        let (itx, irx) = mpsc::sync_channel::<Vec<Indexed>>(64);
+        let indexed_at = shared.indexed.clone();
+        indexed_at.store(size, std::sync::atomic::Ordering::Release);
+        let mut seq = seq;
+        seq.indexer = Some(itx);
+        seq.indexer_thread = Some(
+            std::thread::Builder::new()
+                .name("indexer".into())
+                .spawn(move || run_indexer(db, irx, indexed_at))?,
+        );
         let thread = std::thread::Builder::new()
             .name("sequencer".into())
             .spawn(move || seq.run(rx))?;
@@ -931,6 +954,70 @@ struct Sequencer {
     signer: NoteSigner,
     db: sled::Db,
     shared: Arc<Shared>,
+    /// Ids committed but perhaps not yet in the index (the indexer runs behind).
+    recent_ids: HashMap<String, (u64, [u8; 32])>,
+    indexer: Option<SyncSender<Vec<Indexed>>>,
+    indexer_thread: Option<JoinHandle<()>>,
+}
+
+/// A committed record handed to the indexer.
+struct Indexed {
+    seq: u64,
+    statement: Statement,
+    bytes: Vec<u8>,
+}
+
+/// Writes the derived index off the acknowledgement path, many batches at a
+/// time, so that sled's own IO (which syncs with sync_file_range) stays off
+/// the appends' disk path. A crash loses at most what it had not written; the
+/// next open catches up from the log.
+fn run_indexer(
+    db: sled::Db,
+    rx: Receiver<Vec<Indexed>>,
+    indexed: Arc<std::sync::atomic::AtomicU64>,
+) {
+    use std::sync::atomic::Ordering;
+    const FLUSH_RECORDS: usize = 16_384;
+    const FLUSH_EVERY: Duration = Duration::from_millis(200);
+    let mut pending: Vec<Indexed> = Vec::new();
+    let mut since = Instant::now();
+    loop {
+        let msg = if pending.is_empty() {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            rx.recv_timeout(FLUSH_EVERY)
+        };
+        let done = match msg {
+            Ok(v) => {
+                pending.extend(v);
+                false
+            }
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => true,
+        };
+        if !pending.is_empty()
+            && (done || pending.len() >= FLUSH_RECORDS || since.elapsed() >= FLUSH_EVERY)
+        {
+            let mut b = sled::Batch::default();
+            let last = pending.last().map_or(0, |r| r.seq + 1);
+            for r in &pending {
+                index_record(&mut b, r.seq, &r.statement, &r.bytes);
+            }
+            b.insert(b"m:indexed", &be(last));
+            if let Err(e) = db.apply_batch(b) {
+                // The index is derived: report and let the next open rebuild it.
+                eprintln!("ledger: index write failed ({e}); it will be rebuilt from the log on next open");
+                return;
+            }
+            indexed.store(last, Ordering::Release);
+            pending.clear();
+            since = Instant::now();
+        }
+        if done {
+            let _ = db.flush();
+            return;
+        }
+    }
 }
 
 /// One accepted record of the batch being built.
@@ -999,7 +1086,10 @@ impl Sequencer {
             }
         }
         let _ = self.hashes.flush();
-        let _ = self.db.flush();
+        self.indexer.take();
+        if let Some(t) = self.indexer_thread.take() {
+            let _ = t.join();
+        }
     }
 
     fn wall(&self) -> Timestamp {
@@ -1041,7 +1131,15 @@ impl Sequencer {
                     });
                     continue;
                 }
-                match self.db.get(key_with(b"i:", stmt.id.as_bytes())) {
+                let known = match self.recent_ids.get(&stmt.id) {
+                    Some((seq, h)) => {
+                        let mut v = be(*seq).to_vec();
+                        v.extend_from_slice(h);
+                        Ok(Some(sled::IVec::from(v)))
+                    }
+                    None => self.db.get(key_with(b"i:", stmt.id.as_bytes())),
+                };
+                match known {
                     Ok(Some(v)) if v.len() == 40 => {
                         let old_seq = u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8]));
                         outs.push(Outcome::Done(if v[8..] == content {
@@ -1219,16 +1317,35 @@ impl Sequencer {
                 .collect();
             let _ = reply.send(results);
         }
-        // Off the acknowledgement path: derived indexes.
+        // Off the acknowledgement path: the derived index, written by the indexer.
         if !staged.is_empty() {
-            let mut b = sled::Batch::default();
-            for s in &staged {
-                index_record(&mut b, s.seq, &s.statement, &s.bytes);
+            let indexed = self
+                .shared
+                .indexed
+                .load(std::sync::atomic::Ordering::Acquire);
+            if self.recent_ids.len() > 65_536 {
+                self.recent_ids.retain(|_, (seq, _)| *seq >= indexed);
             }
-            b.insert(b"m:indexed", &be(self.next_seq));
-            self.db
-                .apply_batch(b)
-                .map_err(|e| format!("index write failed: {e}"))?;
+            let mut batch = Vec::with_capacity(staged.len());
+            for s in staged {
+                self.recent_ids.insert(
+                    s.statement.id.clone(),
+                    (s.seq, Statement::content_hash(&s.bytes)),
+                );
+                batch.push(Indexed {
+                    seq: s.seq,
+                    statement: s.statement,
+                    bytes: s.bytes,
+                });
+            }
+            if let Some(tx) = &self.indexer {
+                if tx.send(batch).is_err() {
+                    // The indexer stopped (it said why); keep appending: the
+                    // index is rebuilt from the log on the next open, and ids
+                    // stay in recent_ids until then.
+                    self.indexer = None;
+                }
+            }
         }
         Ok(())
     }

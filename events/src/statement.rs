@@ -71,6 +71,28 @@ fn to_serde(v: &Value) -> serde_json::Value {
     }
 }
 
+/// Whether a serde_json tree and a parsed canonical value hold the same JSON
+/// (object members compared by name, as canonical form orders them anyway).
+fn same_value(a: &serde_json::Value, b: &Value) -> bool {
+    match (a, b) {
+        (serde_json::Value::Null, Value::Null) => true,
+        (serde_json::Value::Bool(x), Value::Bool(y)) => x == y,
+        (serde_json::Value::Number(n), Value::Number(y)) => {
+            n.as_i64().is_some_and(|x| x as f64 == *y) || n.as_u64().is_some_and(|x| x as f64 == *y)
+        }
+        (serde_json::Value::String(x), Value::String(y)) => x == y,
+        (serde_json::Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        (serde_json::Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && y.iter()
+                    .all(|(k, v)| x.get(k).is_some_and(|w| same_value(w, v)))
+        }
+        _ => false,
+    }
+}
+
 /// Converts serde_json's tree to a canonical value (for building statements).
 pub fn from_serde(v: &serde_json::Value) -> Value {
     match v {
@@ -295,17 +317,17 @@ impl Statement {
                     "schema must be a non-negative integer",
                 )
             })?;
-        let body = to_serde(field(obj, "body")?);
-        if !body.is_object() {
+        let body_value = field(obj, "body")?;
+        if body_value.as_object().is_none() {
             return Err(Rejection::new(
                 Code::InvalidBody,
                 "body must be a JSON object",
             ));
         }
-        let event = vocab::decode(kind, schema, body.clone()).map_err(decode_rejection)?;
+        let event = vocab::decode(kind, schema, to_serde(body_value)).map_err(decode_rejection)?;
         // Re-encode and compare: a body that decodes but would encode differently
         // (an explicit null for an absent option, say) has two spellings and is refused.
-        if event.body_value() != body {
+        if !same_value(&event.body_value(), body_value) {
             return Err(decode_rejection(DecodeError::NotCanonicalBody {
                 kind: kind.to_string(),
             }));
