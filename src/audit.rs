@@ -112,7 +112,9 @@ struct Engine {
     pending: Option<Stage1>,
 }
 
-/// What the parallel stage found about one item.
+/// What the parallel stage found about one item. Checkpoints are rare and the
+/// values are moved once, so the size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Pre {
     Leaf(Result<(ParsedLeaf, Sig), VerifyError>),
     /// Whether the checkpoint note verifies, when the checkpoint key was known.
