@@ -17,9 +17,8 @@ use events::statement::verify_signature;
 use events::verify::{parse_leaf, ChainVerifier, ParsedLeaf, VerifyError};
 use events::vocab::Clock;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::time::Instant;
 
 /// Leaves verified per parallel step.
 const CHUNK: usize = 8192;
@@ -95,16 +94,14 @@ pub struct AuditOptions {
 
 struct Engine {
     chain: ChainVerifier,
-    opts: AuditOptions,
     threads: usize,
     verifier: Option<NoteVerifier>,
     since: Option<Checkpoint>,
     since_note: Option<Vec<u8>>,
     consistent_with: Option<u64>,
     checkpoints: u64,
-    started: Instant,
-    last_progress: Instant,
-    total_hint: u64,
+    /// Shown on a terminal when asked for; the total is an estimate from file sizes.
+    progress: Option<crate::progress::Progress>,
     /// Leaves handed to the parallel stage so far.
     fed: u64,
     /// Public keys known when the next chunk starts (ids never change keys).
@@ -209,18 +206,18 @@ impl Engine {
         } else {
             opts.threads
         };
+        let progress = opts
+            .progress
+            .then(|| crate::progress::Progress::new("verifying", total_hint.max(1)));
         Engine {
             chain: ChainVerifier::new(opts.trusted_root),
             verifier: opts.checkpoint_key.clone(),
             since_note: opts.since.clone(),
-            opts,
             threads,
             since: None,
             consistent_with: None,
             checkpoints: 0,
-            started: Instant::now(),
-            last_progress: Instant::now(),
-            total_hint,
+            progress,
             fed: 0,
             keys: std::sync::Arc::new(HashMap::new()),
             pending: None,
@@ -420,32 +417,16 @@ impl Engine {
                 }
             }
         }
-        if self.opts.progress && std::io::stderr().is_terminal() {
-            eprintln!();
+        if let Some(p) = &mut self.progress {
+            p.finish();
         }
         Ok(())
     }
 
     fn show_progress(&mut self) {
-        if !self.opts.progress
-            || !std::io::stderr().is_terminal()
-            || self.last_progress.elapsed().as_millis() < 200
-        {
-            return;
-        }
-        self.last_progress = Instant::now();
         let n = self.chain.size();
-        let rate = n as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-        if self.total_hint > 0 {
-            let pct = n.saturating_mul(100) / self.total_hint.max(1);
-            let filled = usize::try_from(pct / 4).unwrap_or(0).min(25);
-            eprint!(
-                "\r[{}{}] {pct:>3}% {n} records, {rate:.0}/s",
-                "#".repeat(filled),
-                " ".repeat(25 - filled)
-            );
-        } else {
-            eprint!("\r{n} records, {rate:.0}/s");
+        if let Some(p) = &mut self.progress {
+            p.set(n);
         }
     }
 

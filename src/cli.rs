@@ -546,11 +546,13 @@ pub fn sign_draft(text: &[u8], key: &ed25519_dalek::SigningKey, origin: &str) ->
             "id",
             "schema",
             "occurred_at",
+            "issued_at",
+            "recorded_at",
             "on_behalf_of",
         ]
         .contains(&k.as_str())
         {
-            bail!("draft statement has unknown member {k:?} (expected type, body, id, schema, occurred_at, on_behalf_of)");
+            bail!("draft statement has unknown member {k:?} (expected type, body, id, schema, occurred_at, issued_at, recorded_at, on_behalf_of)");
         }
     }
     let kind = obj
@@ -574,8 +576,14 @@ pub fn sign_draft(text: &[u8], key: &ed25519_dalek::SigningKey, origin: &str) ->
         ("format".into(), Value::Number(1.0)),
         ("id".into(), Value::String(id.into())),
         (
+            // A draft that names its issued_at signs to the same bytes every
+            // time (Ed25519 is deterministic), so re-running it is a safe retry.
             "issued_at".into(),
-            Value::String(ledger::wall_clock().to_string()),
+            Value::String(
+                obj.get("issued_at")
+                    .and_then(|t| t.as_str())
+                    .map_or_else(|| ledger::wall_clock().to_string(), str::to_string),
+            ),
         ),
         (
             "occurred_at".into(),
@@ -599,7 +607,16 @@ pub fn sign_draft(text: &[u8], key: &ed25519_dalek::SigningKey, origin: &str) ->
     let stmt =
         Statement::from_value(&jcs::parse(&jcs::to_canonical(&v)).map_err(|e| anyhow!("{e}"))?)
             .map_err(|e| anyhow!("{e}"))?;
-    Ok(stmt.sign(key).to_envelope(None))
+    let recorded_at = match obj.get("recorded_at") {
+        None => None,
+        Some(t) => {
+            let t = t
+                .as_str()
+                .ok_or_else(|| anyhow!("recorded_at must be a string"))?;
+            Some(events::time::Timestamp::parse(t).map_err(|e| anyhow!("recorded_at: {e}"))?)
+        }
+    };
+    Ok(stmt.sign(key).to_envelope(recorded_at))
 }
 
 fn verify_receipt(

@@ -168,14 +168,17 @@ impl HashReader for HashStore {
                 }
                 continue;
             }
-            let mut h = [0u8; 32];
-            self.file
-                .read_exact_at(&mut h, index * 32)
-                .map_err(storage)?;
-            out.push(h);
+            out.push(read_stored(&self.file, index)?);
         }
         Ok(out)
     }
+}
+
+/// Reads stored hash `index` from the file.
+fn read_stored(file: &File, index: u64) -> Result<Hash, ProofError> {
+    let mut h = [0u8; 32];
+    file.read_exact_at(&mut h, index * 32).map_err(storage)?;
+    Ok(h)
 }
 
 /// Reads flushed hashes from another thread (proofs for readers).
@@ -185,14 +188,9 @@ pub struct HashFileReader {
 
 impl HashReader for HashFileReader {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, ProofError> {
-        let mut out = Vec::with_capacity(indexes.len());
-        for &index in indexes {
-            let mut h = [0u8; 32];
-            self.file
-                .read_exact_at(&mut h, index * 32)
-                .map_err(storage)?;
-            out.push(h);
-        }
-        Ok(out)
+        indexes
+            .iter()
+            .map(|&i| read_stored(&self.file, i))
+            .collect()
     }
 }

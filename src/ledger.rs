@@ -1367,7 +1367,12 @@ impl Sequencer {
                 format!("recorded_at {t} is before the last record's {last}; the ledger's clock never goes back"),
             )),
             (Clock::Simulated, Some(t)) => Ok(t),
-            (Clock::Simulated, None) => Ok(env.signed.statement.issued_at.max(last)),
+            // An import states when each record was made; the ledger does not
+            // guess (its wall clock would jump the simulated timeline to today).
+            (Clock::Simulated, None) => Err(Rejection::new(
+                Code::RecordedAtRefused,
+                "this ledger's clock is simulated (an import): each submission gives its recorded_at",
+            )),
         }
     }
 

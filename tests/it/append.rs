@@ -73,47 +73,18 @@ fn same_id_with_different_content_is_refused() {
 #[test]
 fn bad_signature_is_refused() {
     let (f, l) = Fixture::new();
-    let mut signed = f
-        .statement(
-            &f.registrar,
-            Event::BodyRegistered(BodyRegistered {
-                body: id("x"),
-                name: text("x"),
-                kind: BodyKind::Other,
-                city: None,
-                parent: None,
-            }),
-        )
-        .sign(&f.registrar);
+    let mut signed = f.statement(&f.registrar, f.body("x")).sign(&f.registrar);
     signed.signature[5] ^= 1;
     refused(&l, &signed.to_envelope(None), Code::BadSignature);
     // Signed by another key than the actor named.
-    let s = f.statement(
-        &f.registrar,
-        Event::BodyRegistered(BodyRegistered {
-            body: id("y"),
-            name: text("y"),
-            kind: BodyKind::Other,
-            city: None,
-            parent: None,
-        }),
-    );
+    let s = f.statement(&f.registrar, f.body("y"));
     refused(&l, &s.sign(&key(99)).to_envelope(None), Code::BadSignature);
 }
 
 #[test]
 fn wrong_origin_is_refused() {
     let (f, l) = Fixture::new();
-    let mut s = f.statement(
-        &f.registrar,
-        Event::BodyRegistered(BodyRegistered {
-            body: id("x"),
-            name: text("x"),
-            kind: BodyKind::Other,
-            city: None,
-            parent: None,
-        }),
-    );
+    let mut s = f.statement(&f.registrar, f.body("x"));
     s.origin = "other.example/ledger".into();
     refused(
         &l,
@@ -126,20 +97,7 @@ fn wrong_origin_is_refused() {
 fn unknown_and_revoked_keys_are_refused() {
     let (f, l) = Fixture::new();
     let stranger = key(50);
-    refused(
-        &l,
-        &f.sign(
-            &stranger,
-            Event::BodyRegistered(BodyRegistered {
-                body: id("x"),
-                name: text("x"),
-                kind: BodyKind::Other,
-                city: None,
-                parent: None,
-            }),
-        ),
-        Code::UnknownKey,
-    );
+    refused(&l, &f.sign(&stranger, f.body("x")), Code::UnknownKey);
     let clerk = key(11);
     l.submit(&f.grant(
         &f.registrar,
@@ -185,20 +143,7 @@ fn key_not_authorised_or_not_holder_is_refused() {
     ))
     .unwrap();
     // An enterprise key may not register bodies.
-    refused(
-        &l,
-        &f.sign(
-            &ent,
-            Event::BodyRegistered(BodyRegistered {
-                body: id("x"),
-                name: text("x"),
-                kind: BodyKind::Other,
-                city: None,
-                parent: None,
-            }),
-        ),
-        Code::KeyNotAuthorised,
-    );
+    refused(&l, &f.sign(&ent, f.body("x")), Code::KeyNotAuthorised);
     // Acting for a body the key is not held by.
     let mut s = f.statement(&ent, f.complaint(&ent, "case-9"));
     s.on_behalf_of = Some(Party::Body("changsha".into()));
@@ -241,16 +186,7 @@ fn oversized_record_is_refused() {
 #[test]
 fn issued_in_the_future_is_refused() {
     let (f, l) = Fixture::new();
-    let mut s = f.statement(
-        &f.registrar,
-        Event::BodyRegistered(BodyRegistered {
-            body: id("x"),
-            name: text("x"),
-            kind: BodyKind::Other,
-            city: None,
-            parent: None,
-        }),
-    );
+    let mut s = f.statement(&f.registrar, f.body("x"));
     s.issued_at =
         events::time::Timestamp::from_unix_millis(s.issued_at.unix_millis() + 3_600_000).unwrap();
     refused(
@@ -263,16 +199,7 @@ fn issued_in_the_future_is_refused() {
 #[test]
 fn caller_supplied_recorded_at_needs_a_simulated_clock() {
     let (f, l) = Fixture::new();
-    let s = f.statement(
-        &f.registrar,
-        Event::BodyRegistered(BodyRegistered {
-            body: id("x"),
-            name: text("x"),
-            kind: BodyKind::Other,
-            city: None,
-            parent: None,
-        }),
-    );
+    let s = f.statement(&f.registrar, f.body("x"));
     let t = s.issued_at;
     refused(
         &l,
@@ -285,16 +212,7 @@ fn caller_supplied_recorded_at_needs_a_simulated_clock() {
 fn malformed_input_gets_specific_codes() {
     let (f, l) = Fixture::new();
     refused(&l, b"{not json", Code::MalformedJson);
-    let good = f.sign(
-        &f.registrar,
-        Event::BodyRegistered(BodyRegistered {
-            body: id("x"),
-            name: text("x"),
-            kind: BodyKind::Other,
-            city: None,
-            parent: None,
-        }),
-    );
+    let good = f.sign(&f.registrar, f.body("x"));
     // Whitespace makes it non-canonical.
     let mut spaced = b" ".to_vec();
     spaced.extend_from_slice(&good);
@@ -352,4 +270,54 @@ fn concurrent_submitters_get_gap_free_seqs() {
     let mut sorted = seqs.clone();
     sorted.sort();
     assert_eq!(sorted, (start..start + 200).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_simulated_clock_takes_recorded_at_from_the_importer_and_never_goes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = key(1);
+    let t0 = events::time::OffsetTime::parse("2006-01-04T09:00:00+08:00").unwrap();
+    ledger::ledger::init(
+        &dir.path().join("d"),
+        ORIGIN,
+        &root,
+        Clock::Simulated,
+        Some(t0),
+        "import",
+    )
+    .unwrap();
+    let l = ledger::ledger::Ledger::open(&dir.path().join("d"), Default::default()).unwrap();
+    let f = Fixture {
+        dir,
+        root: root.clone(),
+        registrar: key(2),
+        counter: std::cell::Cell::new(0),
+    };
+    let at = |s: &str| events::time::Timestamp::parse(s).unwrap();
+    let mut s = f.statement(&root, f.body("a"));
+    s.issued_at = at("2006-02-24T01:00:00.000Z");
+    let signed = s.sign(&root);
+    refused(&l, &signed.to_envelope(None), Code::RecordedAtRefused);
+    let r = l
+        .submit(&signed.to_envelope(Some(at("2006-02-24T01:00:00.000Z"))))
+        .unwrap();
+    let rec = events::record::Record::parse(&l.read_leaf(r.seq).unwrap()).unwrap();
+    assert_eq!(rec.recorded_at, at("2006-02-24T01:00:00.000Z"));
+    let mut s = f.statement(&root, f.body("b"));
+    s.issued_at = at("2006-02-20T01:00:00.000Z");
+    refused(
+        &l,
+        &s.sign(&root)
+            .to_envelope(Some(at("2006-02-20T01:00:00.000Z"))),
+        Code::RecordedAtRefused,
+    );
+    // issued_at more than 300 s after the recorded_at it asks for is refused too.
+    let mut s = f.statement(&root, f.body("c"));
+    s.issued_at = at("2006-03-01T01:00:00.000Z");
+    refused(
+        &l,
+        &s.sign(&root)
+            .to_envelope(Some(at("2006-02-25T01:00:00.000Z"))),
+        Code::IssuedInFuture,
+    );
 }

@@ -140,6 +140,17 @@ impl Fixture {
         self.statement(actor, event).sign(actor).to_envelope(None)
     }
 
+    /// A `body_registered` event for a body of kind `other`.
+    pub fn body(&self, body: &str) -> Event {
+        Event::BodyRegistered(BodyRegistered {
+            body: id(body),
+            name: text(body),
+            kind: BodyKind::Other,
+            city: None,
+            parent: None,
+        })
+    }
+
     pub fn grant(
         &self,
         by: &SigningKey,
