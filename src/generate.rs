@@ -17,9 +17,9 @@
 //!
 //! Everything is deterministic in the seed: one splitmix64 stream drives every
 //! choice, and every key is derived from the seed and a label, so the same seed
-//! gives byte-identical envelopes. (The ledger's own checkpoint and system keys
-//! are drawn by [`ledger::init`], so two generated data directories differ in
-//! genesis and therefore in every chain hash, until `init` can take given keys.)
+//! gives byte-identical envelopes, and `generate` passes seed-derived checkpoint
+//! and system keys to [`ledger::init_with_keys`], so the same seed gives the same
+//! records and chain hashes (checkpoint frames fall where group commit put them).
 //! Statements are built on one thread (the plan is sequential) and signed on
 //! all cores. [`history`] and [`generate`] share that code: `generate` pulls
 //! the same signed chunks lazily into `Ledger::append_stream`, so a million
@@ -126,6 +126,12 @@ pub fn generate(
                 parent.display()
             );
         }
+    }
+    if root_key_out.starts_with(data) {
+        bail!(
+            "{} is inside the data directory; the root key must be kept away from the operator of the data directory",
+            root_key_out.display()
+        );
     }
     if root_key_out.exists() {
         bail!(

@@ -5,7 +5,7 @@
 //! - `LOCK`: held with an exclusive lock while open; holds the owner's pid.
 //! - `log/NNNNNNNNNNNNNNNNNNNN.seg`: the log (source of truth, see [`crate::log`]).
 //! - `checkpoint.key`, `system.key`: the ledger's own secret keys (0600).
-//! - `merkle.hashes`, `merkle.synced`: the Merkle hash store (derived).
+//! - `merkle.hashes`: the Merkle hash store (derived; verified against the log on open).
 //! - `index/`: sled, holding derived indexes (derived; rebuilt when missing or behind).
 //!
 //! Architecture invariant: only the sequencer thread appends; it owns the chain
@@ -38,7 +38,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The index layout version; a different stored version means rebuild.
-const INDEX_VERSION: &[u8] = b"ledger-index-v1";
+const INDEX_VERSION: &[u8] = b"ledger-index-v2";
 
 /// The most statements one request may carry (one HTTP batch, one stdin window).
 pub const BATCH_ITEMS_MAX: usize = 4096;
@@ -191,7 +191,7 @@ fn lock_dir(dir: &Path) -> anyhow::Result<File> {
             let _ = f.read_to_string(&mut s);
             let pid = s.trim();
             bail!(
-                "data directory {} is in use by pid {}; stop that process or use its HTTP API",
+                "data directory {} is in use by pid {}; stop that process first",
                 dir.display(),
                 if pid.is_empty() { "unknown" } else { pid }
             );
@@ -352,9 +352,6 @@ fn index_record(batch: &mut sled::Batch, seq: u64, stmt: &Statement, stmt_bytes:
     v.extend_from_slice(&be(seq));
     v.extend_from_slice(&Statement::content_hash(stmt_bytes));
     batch.insert(key_with(b"i:", stmt.id.as_bytes()), v);
-    if is_registry_event(&stmt.event) {
-        batch.insert(key_with(b"r:", &be(seq)), &[][..]);
-    }
     for (kind, id) in stmt.event.subject_ids() {
         let mut k = Vec::with_capacity(48);
         k.extend_from_slice(b"x:");
@@ -365,17 +362,6 @@ fn index_record(batch: &mut sled::Batch, seq: u64, stmt: &Statement, stmt_bytes:
         k.extend_from_slice(&be(seq));
         batch.insert(k, &[][..]);
     }
-}
-
-fn is_registry_event(e: &Event) -> bool {
-    matches!(
-        e,
-        Event::LedgerGenesis(_)
-            | Event::KeyGranted(_)
-            | Event::KeyRevoked(_)
-            | Event::BodyRegistered(_)
-            | Event::EnterpriseRegistered(_)
-    )
 }
 
 fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Result<sled::Db> {
@@ -441,6 +427,7 @@ impl Ledger {
             );
         }
         let leaf_hashes = std::mem::take(&mut scan.leaf_hashes);
+        let registry_seqs = std::mem::take(&mut scan.registry_seqs);
         let index = LogIndex::from_scan(&mut scan)?;
         let read = |seq: u64| -> anyhow::Result<Record> {
             let bytes = index
@@ -467,12 +454,10 @@ impl Ledger {
         // Derived index: catch up from what it already reflects.
         let db = open_index(dir, config.index_cache_bytes, &mut notices)?;
         let mut done = indexed(&db)?.min(size);
-        // The registry is rebuilt from the registry records the index lists,
-        // then from every record the index has not seen.
-        for item in db.scan_prefix(b"r:") {
-            let (k, _) = item?;
-            let seq = u64::from_be_bytes(k[2..10].try_into().unwrap_or([0; 8]));
-            if seq == 0 || seq >= done {
+        // The registry is rebuilt from the log itself: the scan listed every
+        // record that changes it, so the index is not trusted for this.
+        for &seq in &registry_seqs {
+            if seq == 0 {
                 continue;
             }
             let r = read(seq)?;
@@ -497,7 +482,6 @@ impl Ledger {
             let mut b = sled::Batch::default();
             for seq in done..end {
                 let r = read(seq)?;
-                registry.apply(&r.signed.statement, seq);
                 index_record(&mut b, seq, &r.signed.statement, &r.signed.bytes);
             }
             b.insert(b"m:indexed", &be(end));

@@ -104,6 +104,22 @@ fn decode_frame(buf: &[u8]) -> Result<(u8, std::ops::Range<usize>, usize), &'sta
     Ok((kind, payload, total))
 }
 
+/// Whether a record changes the key registry, from its bytes alone: in
+/// canonical form `type` is the statement's last member and the statement is
+/// the record's last, so the record ends with `"type":"NAME"}}`. (Text inside a
+/// body cannot end the record, so this has no false negatives; the caller parses
+/// each candidate anyway.)
+pub fn is_registry_record(leaf: &[u8]) -> bool {
+    const ENDINGS: [&[u8]; 5] = [
+        b"\"type\":\"ledger_genesis\"}}",
+        b"\"type\":\"key_granted\"}}",
+        b"\"type\":\"key_revoked\"}}",
+        b"\"type\":\"body_registered\"}}",
+        b"\"type\":\"enterprise_registered\"}}",
+    ];
+    ENDINGS.iter().any(|e| leaf.ends_with(e))
+}
+
 /// The checkpoint text of a signed note: everything before the blank line.
 pub fn checkpoint_of_note(note: &[u8]) -> Option<Checkpoint> {
     let s = std::str::from_utf8(note).ok()?;
@@ -241,6 +257,8 @@ pub struct Scan {
     pub leaf_hashes: Vec<events::merkle::Hash>,
     /// Every checkpoint frame: (tree size, segment index, frame offset).
     pub checkpoints: Vec<(u64, usize, u64)>,
+    /// Seqs of records that change the key registry (see [`is_registry_record`]).
+    pub registry_seqs: Vec<u64>,
     /// The last signed checkpoint note.
     pub last_checkpoint: Option<Vec<u8>>,
     /// Unacknowledged bytes after the last checkpoint frame: (path, from, bytes, records).
@@ -281,11 +299,15 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
         let mut reader = FrameReader::open(&path)?;
         let mut pending: Vec<u64> = Vec::new();
         let mut pending_hashes: Vec<events::merkle::Hash> = Vec::new();
+        let mut pending_registry: Vec<u64> = Vec::new();
         let mut committed_end = 0u64;
         loop {
             match reader.next_frame() {
                 Ok(None) => break,
                 Ok(Some(f)) if f.kind == FRAME_RECORD => {
+                    if is_registry_record(&f.payload) {
+                        pending_registry.push(scan.records() + pending.len() as u64);
+                    }
                     pending.push(f.offset);
                     pending_hashes.push(events::merkle::leaf_hash(&f.payload));
                 }
@@ -313,6 +335,7 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
                     }
                     scan.offsets.append(&mut pending);
                     scan.leaf_hashes.append(&mut pending_hashes);
+                    scan.registry_seqs.append(&mut pending_registry);
                     scan.checkpoints.push((size, si, f.offset));
                     scan.last_checkpoint = Some(f.payload);
                     committed_end = f.offset
