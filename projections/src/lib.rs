@@ -2,8 +2,23 @@
 //!
 //! Module map:
 //! - [`calendar`]: the official Chinese working-day calendar and deadline arithmetic.
+//! - [`model`]: the domain state folded from records (`Model::apply`, which
+//!   cannot fail): bodies, enterprises, cases, promises, inspections, projects,
+//!   monitoring points, evaluation feedback, accountability, rule parameters,
+//!   corrections; `Model::digest` fingerprints it.
+//! - [`rules`]: the rules of DOMAIN.md checked before a record is appended
+//!   (`rules::check`), their stable codes (`rules::RULE_CODES`), the flags
+//!   recorded instead of refused, and the derived complaint a flagged
+//!   inspection opens (`rules::derived_complaint`).
 //!
 //! Architecture invariant: no IO, no clock, no randomness; the evaluation time
-//! is always a parameter.
+//! is always a parameter. `check` reads the model, `apply` writes it: the
+//! sequencer calls them in that order for every record, and a replay calls
+//! only `apply`.
 
 pub mod calendar;
+pub mod model;
+pub mod rules;
+
+#[cfg(test)]
+mod testkit;

@@ -339,17 +339,28 @@ fn a_second_process_is_told_which_pid_holds_the_data_directory() {
 fn a_lost_index_is_rebuilt_from_the_log_with_keys_and_ids() {
     let (f, l) = Fixture::new();
     let ent = key(10);
-    l.submit(&f.grant(&f.registrar, &ent, Party::Enterprise("ent-1".into()), vec![Role::Enterprise])).unwrap();
+    l.submit(&f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    ))
+    .unwrap();
     let stmt = f.sign(&ent, f.complaint(&ent, "case-1"));
     let r1 = l.submit(&stmt).unwrap();
     drop(l);
     std::fs::remove_dir_all(f.data().join("index")).unwrap();
     std::fs::write(f.data().join("merkle.hashes"), b"garbage").unwrap();
     let l = f.open();
-    assert!(l.notices.iter().any(|n| n.contains("rewrote")), "{:?}", l.notices);
+    assert!(
+        l.notices.iter().any(|n| n.contains("rewrote")),
+        "{:?}",
+        l.notices
+    );
     // The retry still answers with the original receipt, and the enterprise key still works.
     assert_eq!(l.submit(&stmt).unwrap(), r1);
-    l.submit(&f.sign(&ent, f.complaint(&ent, "case-2"))).unwrap();
+    l.submit(&f.sign(&ent, f.complaint(&ent, "case-2")))
+        .unwrap();
     let proof = l.inclusion_proof(r1.seq, l.head().size).unwrap();
     let cp = ledger::log::checkpoint_of_note(l.head().checkpoint.as_bytes()).unwrap();
     merkle::verify_inclusion(r1.seq, cp.size, &r1.leaf_hash, &proof, &cp.root).unwrap();
