@@ -87,8 +87,11 @@ pub struct History {
     pub origin: String,
     pub root: SigningKey,
     pub genesis_time: OffsetTime,
-    /// Canonical submission envelopes with `recorded_at`, seq 1.. in order.
+    /// Canonical submission envelopes with `recorded_at`, in order.
     pub envelopes: Vec<Vec<u8>>,
+    /// The seq the ledger gives each envelope: 1.. with gaps where the ledger
+    /// appends a record it derives itself (a flagged inspection opens a case).
+    pub seqs: Vec<u64>,
 }
 
 /// The description written into genesis.
@@ -176,7 +179,7 @@ pub fn generate(
     }
     let head = ledger.head();
     ledger.close()?;
-    for (i, msg) in rejections.iter().take(5) {
+    for (i, msg) in rejections.iter().take(usize::MAX) {
         eprintln!("generate: record {} (seq {}) refused: {msg}", i, i + 1);
     }
     let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
@@ -202,11 +205,13 @@ pub fn history(opts: &GenerateOptions) -> Result<History> {
     let mut gen = Generator::new(opts)?;
     let mut envelopes =
         Vec::with_capacity(usize::try_from(opts.records.saturating_sub(1)).unwrap_or(0));
+    let mut seqs = Vec::with_capacity(envelopes.capacity());
     loop {
         let batch = gen.fill(CHUNK)?;
         if batch.is_empty() {
             break;
         }
+        seqs.extend(batch.iter().map(|u| u.seq));
         envelopes.extend(sign_all(&gen.signing, batch));
     }
     Ok(History {
@@ -214,6 +219,7 @@ pub fn history(opts: &GenerateOptions) -> Result<History> {
         root: gen.root_key(),
         genesis_time: OffsetTime::parse(GENESIS_TIME)?,
         envelopes,
+        seqs,
     })
 }
 
@@ -264,6 +270,8 @@ struct Unsigned {
     stmt: Statement,
     key: usize,
     recorded_at: Timestamp,
+    /// The seq the ledger will give it (derived records take seqs too).
+    seq: u64,
 }
 
 /// Signs statements on all cores; the output is in input order.
@@ -1106,6 +1114,14 @@ struct Generator {
     /// Secret keys by index; index 0 is the root authority.
     signing: Vec<SigningKey>,
     keys: Vec<KeyHolder>,
+    /// Holder and roles of every granted key, for the shadow model.
+    roles: std::collections::HashMap<KeyId, (Party, Vec<Role>)>,
+    /// The ledger's domain model as the generated records will build it.
+    model: projections::model::Model,
+    /// Records the ledger will derive itself, so far.
+    derived: u64,
+    /// The system key's id (it signs derived records).
+    system_id: KeyId,
     slots: Vec<Slot>,
     bodies: Vec<Body>,
     cities: Vec<City>,
@@ -1151,6 +1167,10 @@ impl Generator {
                 id: root_id,
                 holder: None,
             }],
+            roles: std::collections::HashMap::new(),
+            model: projections::model::Model::default(),
+            derived: 0,
+            system_id: KeyId::of(&derive_key(seed, "system").verifying_key()),
             slots: Vec::new(),
             bodies: Vec::new(),
             cities: Vec::new(),
@@ -2706,8 +2726,13 @@ impl Generator {
         handler: usize,
         at: i64,
     ) -> Result<()> {
-        let by = if self.rng.chance(500) {
-            self.cities[c].gov_head
+        // The city government may hold its own bodies to account; a provincial
+        // body is answerable to the provincial supervisor.
+        let city = &self.cities[c];
+        let in_city =
+            body == city.office || city.depts.contains(&body) || city.counties.contains(&body);
+        let by = if in_city && self.rng.chance(500) {
+            city.gov_head
         } else {
             self.prov.supervisor
         };
@@ -3480,7 +3505,9 @@ impl Generator {
         match action {
             Action::Emit(d) => {
                 let d = *d;
-                let seq = self.made + 1;
+                // Records the ledger derives itself (a flagged inspection opens a
+                // case) take seqs too; the generator's own model predicts them.
+                let seq = self.made + self.derived + 1;
                 match d.effect {
                     Effect::None => {}
                     Effect::EnterpriseReady(e) => {
@@ -3537,14 +3564,68 @@ impl Generator {
             occurred_at: OffsetTime::new(ts, CST_MINUTES)?,
             event,
         };
+        let seq = self.made + self.derived + 1;
+        self.shadow(&stmt, ts);
         out.push(Unsigned {
             stmt,
             key,
             recorded_at: ts,
+            seq,
         });
         self.last = at;
         self.made += 1;
         Ok(())
+    }
+
+    /// Folds a statement into the generator's copy of the ledger's domain model,
+    /// exactly as the sequencer will, to know which records the ledger will
+    /// derive (and so the seq every later record gets).
+    fn shadow(&mut self, stmt: &Statement, ts: Timestamp) {
+        use projections::model::{Applied, Flag as DomainFlag};
+        if let Event::KeyGranted(k) = &stmt.event {
+            self.roles
+                .insert(k.key, (k.holder.clone(), k.roles.clone()));
+        }
+        let seq = self.made + self.derived + 1;
+        let (holder, roles) = self
+            .roles
+            .get(&stmt.actor)
+            .cloned()
+            .unwrap_or((Party::Authority, vec![Role::Root]));
+        let applied = Applied {
+            seq,
+            recorded_at: ts,
+            statement: stmt,
+            actor_holder: &holder,
+            actor_roles: &roles,
+        };
+        let flags = self.model.flags_for(&applied);
+        self.model.apply(&applied);
+        if !flags.contains(&DomainFlag::OpensCase) {
+            return;
+        }
+        if let Some(body) =
+            projections::rules::derived_complaint(&self.model, &applied, &flags, seq + 1)
+        {
+            let derived = Statement {
+                origin: ORIGIN.to_string(),
+                id: format!("auto:{seq}"),
+                actor: self.system_id,
+                on_behalf_of: None,
+                issued_at: ts,
+                occurred_at: stmt.occurred_at,
+                event: Event::ComplaintFiled(body),
+            };
+            let sys = (Party::Ledger, vec![Role::System]);
+            self.model.apply(&Applied {
+                seq: seq + 1,
+                recorded_at: ts,
+                statement: &derived,
+                actor_holder: &sys.0,
+                actor_roles: &sys.1,
+            });
+            self.derived += 1;
+        }
     }
 
     fn monitoring_point(
@@ -3668,7 +3749,18 @@ impl Generator {
         let target = if self.correctable.is_empty() {
             None
         } else {
-            Some(self.correctable[self.rng.index(self.correctable.len())].clone())
+            // Registry records (appointments) are changed by new registry
+            // records, never corrected: pick among domain records only.
+            let domain: Vec<&Correctable> = self
+                .correctable
+                .iter()
+                .filter(|c| !matches!(c, Correctable::Appointed { .. }))
+                .collect();
+            if domain.is_empty() {
+                None
+            } else {
+                Some(domain[self.rng.index(domain.len())].clone())
+            }
         };
         let (target_seq, field, value, reason, signer) = match target {
             Some(Correctable::Resolved { seq, case, losses }) => {
@@ -3846,7 +3938,7 @@ mod tests {
         let mut evaluations = HashSet::new();
         let mut enterprise_city: BTreeMap<String, String> = BTreeMap::new();
         let mut revoked = HashSet::new();
-        let mut bodies: Vec<serde_json::Value> = vec![serde_json::Value::Null];
+        let mut bodies: BTreeMap<u64, serde_json::Value> = BTreeMap::new();
         let mut seen = BTreeMap::<&str, u64>::new();
         // Filing time, and whether the case was extended, by case.
         let mut filed_at: BTreeMap<String, (i64, bool)> = BTreeMap::new();
@@ -3854,7 +3946,7 @@ mod tests {
             (0u32, 0u32, 0u32, 0u32);
         let (mut results_beyond_cap, mut unexplained_late) = (0u32, 0u32);
         for (i, e) in h.envelopes.iter().enumerate() {
-            let seq = u64::try_from(i).unwrap() + 1;
+            let seq = h.seqs[i];
             let stmt = Envelope::parse(e).unwrap().signed.statement;
             assert!(
                 !revoked.contains(&stmt.actor),
@@ -4056,7 +4148,7 @@ mod tests {
                 },
                 Event::Correction(x) => {
                     assert!(x.target_seq < seq);
-                    let target = &bodies[usize::try_from(x.target_seq).unwrap()];
+                    let target = &bodies[&x.target_seq];
                     for f in &x.fields {
                         assert!(
                             target.get(f.as_str()).is_some(),
@@ -4067,7 +4159,7 @@ mod tests {
                 }
                 _ => {}
             }
-            bodies.push(stmt.event.body_value());
+            bodies.insert(seq, stmt.event.body_value());
         }
         // R1, R3, R4: most replies and results are on time; the late ones are a few percent.
         assert!(

@@ -28,6 +28,8 @@ use events::registry::{check_issued_at, Registry};
 use events::statement::{Envelope, Statement};
 use events::time::{OffsetTime, Timestamp};
 use events::vocab::{Clock, Event, LedgerGenesis, Text};
+use projections::model::{Applied, Flag, Model};
+use projections::rules;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -511,6 +513,31 @@ impl Ledger {
             last_recorded_at = r.recorded_at;
         }
 
+        // The domain model: every record folded in order (the registry gives each
+        // actor's holder and roles, which never change for a key).
+        let mut model = Model::default();
+        for seq in 0..size {
+            let r = read(seq)?;
+            let stmt = &r.signed.statement;
+            let (holder, roles) = match registry.key(&stmt.actor) {
+                Some(e) => (e.holder.clone(), e.roles.clone()),
+                None => (
+                    events::keys::Party::Authority,
+                    vec![events::keys::Role::Root],
+                ),
+            };
+            model.apply(&Applied {
+                seq,
+                recorded_at: r.recorded_at,
+                statement: stmt,
+                actor_holder: &holder,
+                actor_roles: &roles,
+            });
+        }
+        let system_key = keyfile::read_key(&dir.join("system.key"))?;
+        if KeyId::of(&system_key.verifying_key()) != registry.system {
+            bail!("system.key does not match the system key named in genesis");
+        }
         let keys: HashMap<KeyId, VerifyingKey> =
             registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
         let writer = LogWriter::open(&log_dir, &scan, config.segment_bytes_max)?;
@@ -533,6 +560,8 @@ impl Ledger {
         });
         let (tx, rx) = mpsc::sync_channel(config.queue_max);
         let seq = Sequencer {
+            model,
+            system_key,
             config: config.clone(),
             log: writer,
             hashes,
@@ -938,6 +967,10 @@ struct Sequencer {
     signer: NoteSigner,
     db: sled::Db,
     shared: Arc<Shared>,
+    /// The domain state the rules of DOMAIN.md are checked against.
+    model: Model,
+    /// Signs the records the ledger derives itself.
+    system_key: SigningKey,
     /// Ids committed but perhaps not yet in the index (the indexer runs behind).
     recent_ids: HashMap<String, (u64, [u8; 32])>,
     indexer: Option<SyncSender<Vec<Indexed>>>,
@@ -1014,6 +1047,17 @@ struct Staged {
     bytes: Vec<u8>,
 }
 
+/// The batch being built.
+struct BatchState {
+    staged: Vec<Staged>,
+    batch_ids: HashMap<String, (usize, [u8; 32])>,
+    frames: Vec<u8>,
+    new_keys: Vec<(KeyId, VerifyingKey)>,
+    seq: u64,
+    prev: ChainHash,
+    last: Timestamp,
+}
+
 enum Outcome {
     Staged(usize),
     Done(Result<Receipt, Rejection>),
@@ -1084,136 +1128,34 @@ impl Sequencer {
     /// error only when storage failed (the writer must stop).
     fn commit(&mut self, requests: Vec<Request>) -> Result<(), String> {
         let wall = self.wall();
-        let mut staged: Vec<Staged> = Vec::new();
         let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(requests.len());
         let mut replies: Vec<Reply> = Vec::with_capacity(requests.len());
-        let mut batch_ids: HashMap<String, (usize, [u8; 32])> = HashMap::new();
-        let mut frames: Vec<u8> = Vec::new();
-        let mut new_keys: Vec<(KeyId, VerifyingKey)> = Vec::new();
-        let mut seq = self.next_seq;
-        let mut prev = self.prev;
-        let mut last = self.last_recorded_at;
-
+        let mut b = BatchState {
+            staged: Vec::new(),
+            batch_ids: HashMap::new(),
+            frames: Vec::new(),
+            new_keys: Vec::new(),
+            seq: self.next_seq,
+            prev: self.prev,
+            last: self.last_recorded_at,
+        };
         for Request::Append { items, reply } in requests {
             let mut outs = Vec::with_capacity(items.len());
             for p in items {
-                let env = p.env;
-                let stmt = &env.signed.statement;
-                let content = Statement::content_hash(&env.signed.bytes);
-                // Idempotency: the same id with the same content gets the original receipt.
-                if let Some((i, h)) = batch_ids.get(&stmt.id) {
-                    outs.push(if *h == content {
-                        Outcome::SameAsStaged(*i)
-                    } else {
-                        Outcome::Done(Err(Rejection::new(
-                            Code::IdConflict,
-                            format!(
-                                "statement id {:?} was already used for different content",
-                                stmt.id
-                            ),
-                        )))
-                    });
-                    continue;
-                }
-                let known = match self.recent_ids.get(&stmt.id) {
-                    Some((seq, h)) => {
-                        let mut v = be(*seq).to_vec();
-                        v.extend_from_slice(h);
-                        Ok(Some(sled::IVec::from(v)))
-                    }
-                    None => self.db.get(key_with(b"i:", stmt.id.as_bytes())),
-                };
-                match known {
-                    Ok(Some(v)) if v.len() == 40 => {
-                        let old_seq = u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8]));
-                        outs.push(Outcome::Done(if v[8..] == content {
-                            self.existing_receipt(old_seq)
-                        } else {
-                            Err(Rejection::new(
-                                Code::IdConflict,
-                                format!("statement id {:?} was already used at seq {old_seq} for different content", stmt.id),
-                            ))
-                        }));
-                        continue;
-                    }
-                    Ok(_) => {}
-                    Err(e) => return Err(format!("index read failed: {e}")),
-                }
-                let recorded_at = match self.recorded_at(&env, wall, last) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        outs.push(Outcome::Done(Err(e)));
-                        continue;
-                    }
-                };
-                if let Err(e) = check_issued_at(stmt.issued_at, recorded_at) {
-                    outs.push(Outcome::Done(Err(e)));
-                    continue;
-                }
-                let key = match self.registry.authorise(stmt, seq) {
-                    Ok(e) => e.public.0,
-                    Err(e) => {
-                        outs.push(Outcome::Done(Err(e)));
-                        continue;
-                    }
-                };
-                if !p.signature_checked && !env.signed.verify(&key) {
-                    outs.push(Outcome::Done(Err(Rejection::new(
-                        Code::BadSignature,
-                        format!("signature does not verify under key {}", stmt.actor),
-                    ))));
-                    continue;
-                }
-                if let Err(e) = self.registry.check_effects(stmt) {
-                    outs.push(Outcome::Done(Err(e)));
-                    continue;
-                }
-                let rec = record::encode(
-                    seq,
-                    recorded_at,
-                    &prev,
-                    &env.signed.bytes,
-                    &env.signed.signature,
-                );
-                if rec.len() > RECORD_BYTES_MAX {
-                    outs.push(Outcome::Done(Err(Rejection::new(
-                        Code::RecordTooLarge,
-                        format!(
-                            "record would be {} bytes; the limit is {RECORD_BYTES_MAX}",
-                            rec.len()
-                        ),
-                    ))));
-                    continue;
-                }
-                // Accepted: from here on the batch's state moves forward.
-                self.registry.apply(stmt, seq);
-                if let Event::KeyGranted(k) = &stmt.event {
-                    new_keys.push((k.key, k.public_key.0));
-                }
-                let leaf_hash = merkle::leaf_hash(&rec);
-                let chain_hash = record::chain_hash(&rec);
-                self.hashes
-                    .push_leaf(leaf_hash)
-                    .map_err(|e| format!("hash store: {e}"))?;
-                let frame_offset = frames.len();
-                log::encode_frame(FRAME_RECORD, &rec, &mut frames);
-                batch_ids.insert(stmt.id.clone(), (staged.len(), content));
-                outs.push(Outcome::Staged(staged.len()));
-                staged.push(Staged {
-                    seq,
-                    leaf_hash,
-                    chain_hash,
-                    frame_offset,
-                    statement: env.signed.statement,
-                    bytes: env.signed.bytes,
-                });
-                seq += 1;
-                prev = chain_hash;
-                last = recorded_at;
+                outs.push(self.stage(p.env, p.signature_checked, wall, &mut b)?);
             }
             outcomes.push(outs);
             replies.push(reply);
         }
+        let BatchState {
+            staged,
+            mut frames,
+            new_keys,
+            seq,
+            prev,
+            last,
+            ..
+        } = b;
 
         let mut note = String::new();
         if !staged.is_empty() {
@@ -1332,6 +1274,168 @@ impl Sequencer {
             }
         }
         Ok(())
+    }
+
+    /// Checks one submission against everything the batch has staged so far
+    /// and stages it. A refusal is an `Ok(Outcome::Done(Err(..)))`; `Err` means
+    /// the writer must stop (a derived record the rules refused: a programmer error).
+    fn stage(
+        &mut self,
+        env: Envelope,
+        signature_checked: bool,
+        wall: Timestamp,
+        b: &mut BatchState,
+    ) -> Result<Outcome, String> {
+        let stmt = &env.signed.statement;
+        let content = Statement::content_hash(&env.signed.bytes);
+        // Idempotency: the same id with the same content gets the original receipt.
+        if let Some((i, h)) = b.batch_ids.get(&stmt.id) {
+            return Ok(if *h == content {
+                Outcome::SameAsStaged(*i)
+            } else {
+                Outcome::Done(Err(Rejection::new(
+                    Code::IdConflict,
+                    format!(
+                        "statement id {:?} was already used for different content",
+                        stmt.id
+                    ),
+                )))
+            });
+        }
+        let known = match self.recent_ids.get(&stmt.id) {
+            Some((seq, h)) => Some((*seq, *h)),
+            None => match self.db.get(key_with(b"i:", stmt.id.as_bytes())) {
+                Ok(Some(v)) if v.len() == 40 => {
+                    let mut h = [0u8; 32];
+                    h.copy_from_slice(&v[8..]);
+                    Some((u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8])), h))
+                }
+                Ok(_) => None,
+                Err(e) => return Err(format!("index read failed: {e}")),
+            },
+        };
+        if let Some((old_seq, h)) = known {
+            return Ok(Outcome::Done(if h == content {
+                self.existing_receipt(old_seq)
+            } else {
+                Err(Rejection::new(
+                    Code::IdConflict,
+                    format!(
+                        "statement id {:?} was already used at seq {old_seq} for different content",
+                        stmt.id
+                    ),
+                ))
+            }));
+        }
+        let refuse = |e: Rejection| Ok(Outcome::Done(Err(e)));
+        let recorded_at = match self.recorded_at(&env, wall, b.last) {
+            Ok(t) => t,
+            Err(e) => return refuse(e),
+        };
+        if let Err(e) = check_issued_at(stmt.issued_at, recorded_at) {
+            return refuse(e);
+        }
+        let seq = b.seq;
+        let (key, holder, roles) = match self.registry.authorise(stmt, seq) {
+            Ok(e) => (e.public.0, e.holder.clone(), e.roles.clone()),
+            Err(e) => return refuse(e),
+        };
+        if !signature_checked && !env.signed.verify(&key) {
+            return refuse(Rejection::new(
+                Code::BadSignature,
+                format!("signature does not verify under key {}", stmt.actor),
+            ));
+        }
+        if let Err(e) = self.registry.check_effects(stmt) {
+            return refuse(e);
+        }
+        let applied = Applied {
+            seq,
+            recorded_at,
+            statement: stmt,
+            actor_holder: &holder,
+            actor_roles: &roles,
+        };
+        // The rules of DOMAIN.md, against the state as of this record.
+        let flags = match rules::check(&self.model, &applied) {
+            Ok(f) => f,
+            Err(e) => return refuse(e),
+        };
+        let rec = record::encode(
+            seq,
+            recorded_at,
+            &b.prev,
+            &env.signed.bytes,
+            &env.signed.signature,
+        );
+        if rec.len() > RECORD_BYTES_MAX {
+            return refuse(Rejection::new(
+                Code::RecordTooLarge,
+                format!(
+                    "record would be {} bytes; the limit is {RECORD_BYTES_MAX}",
+                    rec.len()
+                ),
+            ));
+        }
+        // Accepted: from here on the batch's state moves forward.
+        self.registry.apply(stmt, seq);
+        self.model.apply(&applied);
+        let derived = if flags.contains(&Flag::OpensCase) {
+            rules::derived_complaint(&self.model, &applied, &flags, seq + 1).map(|body| Statement {
+                origin: self.registry.origin.clone(),
+                id: format!("auto:{seq}"),
+                actor: self.registry.system,
+                on_behalf_of: None,
+                issued_at: recorded_at,
+                occurred_at: stmt.occurred_at,
+                event: Event::ComplaintFiled(body),
+            })
+        } else {
+            None
+        };
+        if let Event::KeyGranted(k) = &stmt.event {
+            b.new_keys.push((k.key, k.public_key.0));
+        }
+        let leaf_hash = merkle::leaf_hash(&rec);
+        let chain_hash = record::chain_hash(&rec);
+        self.hashes
+            .push_leaf(leaf_hash)
+            .map_err(|e| format!("hash store: {e}"))?;
+        let frame_offset = b.frames.len();
+        log::encode_frame(FRAME_RECORD, &rec, &mut b.frames);
+        let index = b.staged.len();
+        b.batch_ids.insert(stmt.id.clone(), (index, content));
+        b.staged.push(Staged {
+            seq,
+            leaf_hash,
+            chain_hash,
+            frame_offset,
+            statement: env.signed.statement,
+            bytes: env.signed.bytes,
+        });
+        b.seq += 1;
+        b.prev = chain_hash;
+        b.last = recorded_at;
+        // A record that triggers another (a flagged inspection opens a case,
+        // R13/R14) gets it in the same batch, signed by the ledger's system key.
+        if let Some(d) = derived {
+            let signed = d.sign(&self.system_key);
+            let denv = Envelope {
+                signed,
+                recorded_at: (self.registry.clock == Clock::Simulated).then_some(recorded_at),
+            };
+            match self.stage(denv, true, wall, b)? {
+                Outcome::Staged(_) => {}
+                other => {
+                    let why = match other {
+                        Outcome::Done(Err(e)) => e.to_string(),
+                        _ => "it was not staged".into(),
+                    };
+                    return Err(format!("the derived record for seq {seq} was refused ({why}); this is a bug, the writer stops"));
+                }
+            }
+        }
+        Ok(Outcome::Staged(index))
     }
 
     fn recorded_at(

@@ -340,6 +340,18 @@ fn case_power(m: &Model, c: &Case, rec: &Applied, power: Power, act: &str) -> Ch
     if power != Power::Responsible && is_centre_intake(m, rec) {
         return Ok(());
     }
+    // R12: a body that referred the case onward keeps chasing it (督促解决), so
+    // it may report it to government and close it after the rating, as the
+    // centre may; it neither handles, refers again nor resolves it.
+    if power == Power::OrCentreOrSupervisor
+        && c.referrals.iter().any(|r| {
+            r.from
+                .as_ref()
+                .is_some_and(|f| holder_is_body(rec, &m.current_body(f)))
+        })
+    {
+        return Ok(());
+    }
     if power == Power::OrCentreOrSupervisor && rec.has_role(Role::Supervisor) {
         return Ok(());
     }

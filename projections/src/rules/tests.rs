@@ -1590,3 +1590,24 @@ fn r1_r3_r4_case_cycle_from_filing_to_closing_keeps_its_timeline() {
     assert_eq!(c.responsible, Some(id("zz-office")));
     assert_eq!(c.clock.extension_cap_months, 3);
 }
+
+#[test]
+fn r12_a_body_that_referred_a_case_onward_chases_and_closes_it_but_never_resolves_it() {
+    let mut w = World::hunan();
+    w.file_and_refer("c1", "taizinai", "zz-office", D);
+    w.ok(&handler("zz-office"), D, referred("c1", "zz-aic"));
+    w.refused(
+        &handler("zz-office"),
+        "2006-03-10",
+        resolved("c1", 500_000),
+        RuleCode::CaseNotResponsible,
+    );
+    w.ok(&handler("zz-aic"), "2006-03-10", resolved("c1", 500_000));
+    w.ok(
+        &ent("taizinai"),
+        "2006-03-12",
+        rated("c1", Rating::Satisfied, RatingSource::Enterprise),
+    );
+    w.ok(&handler("zz-office"), "2006-03-13", closed("c1"));
+    assert_eq!(w.model.cases[&id("c1")].state, CaseState::Closed);
+}

@@ -1,0 +1,100 @@
+//! The rules of DOMAIN.md run in the sequencer: refusals append nothing, and a
+//! record that triggers another gets it in the same batch, signed by the ledger.
+
+use crate::support::*;
+use events::codes::Code;
+use events::keys::{Party, Role};
+use events::record::Record;
+use events::vocab::*;
+use ledger::audit::{self, AuditOptions};
+
+#[test]
+fn lifecycle_resolving_a_case_never_accepted_is_refused_and_appends_nothing() {
+    let (f, l) = Fixture::new();
+    let ent = key(10);
+    let handler = key(12);
+    l.submit(&f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    ))
+    .unwrap();
+    l.submit(&f.grant(
+        &f.registrar,
+        &handler,
+        Party::Body("changsha.aic".into()),
+        vec![Role::Handler],
+    ))
+    .unwrap();
+    l.submit(&f.sign(&ent, f.complaint(&ent, "case-1")))
+        .unwrap();
+    let before = l.head().size;
+    let resolve = f.sign(
+        &handler,
+        Event::CaseResolved(CaseResolved {
+            case: id("case-1"),
+            outcome: Outcome::Upheld,
+            summary: text("已解决"),
+            losses_recovered: Fen::new(100).unwrap(),
+        }),
+    );
+    let e = l.submit(&resolve).unwrap_err();
+    assert_eq!(e.code, Code::InvalidBody);
+    assert!(
+        e.message.starts_with("case_not_accepted") || e.message.starts_with("case_not_responsible"),
+        "{e}"
+    );
+    assert_eq!(l.head().size, before);
+}
+
+#[test]
+fn r13_an_unapproved_inspection_is_recorded_flagged_and_opens_a_case_signed_by_the_ledger() {
+    let (f, l) = Fixture::new();
+    let inspector = key(13);
+    l.submit(&f.grant(
+        &f.registrar,
+        &inspector,
+        Party::Body("changsha.aic".into()),
+        vec![Role::Inspector],
+    ))
+    .unwrap();
+    let conduct = f.sign(
+        &inspector,
+        Event::InspectionConducted(InspectionConducted {
+            inspection: id("insp-1"),
+            department: id("changsha.aic"),
+            enterprise: id("ent-1"),
+            items: vec![id("licence")],
+            findings: text("未经批准的检查"),
+        }),
+    );
+    let r = l.submit(&conduct).unwrap();
+    // The derived complaint follows at the next seq, in the same batch.
+    let derived = Record::parse(&l.read_leaf(r.seq + 1).unwrap()).unwrap();
+    let stmt = &derived.signed.statement;
+    assert_eq!(stmt.id, format!("auto:{}", r.seq));
+    let Event::ComplaintFiled(c) = &stmt.event else {
+        panic!("derived record is {:?}", stmt.event.kind())
+    };
+    assert_eq!(c.triggered_by, Some(r.seq));
+    assert_eq!(c.channel, Channel::Derived);
+    let genesis = Record::parse(&l.read_leaf(0).unwrap()).unwrap();
+    let Event::LedgerGenesis(g) = &genesis.signed.statement.event else {
+        panic!()
+    };
+    assert_eq!(
+        stmt.actor,
+        g.system_key.id(),
+        "signed by the system key named in genesis"
+    );
+    assert_eq!(l.head().size, r.seq + 2);
+    // Nobody else may file a derived case.
+    let forged = f.sign(&f.registrar, Event::ComplaintFiled(c.clone()));
+    assert!(l.submit(&forged).is_err());
+    drop(l);
+    audit::verify_data_dir(&f.data(), AuditOptions::default()).unwrap();
+    // Reopening rebuilds the model: the trigger has its case, no second one is made.
+    let l = f.open();
+    assert_eq!(l.head().size, r.seq + 2);
+}
