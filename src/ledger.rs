@@ -1383,7 +1383,7 @@ impl Sequencer {
         let derived = if flags.contains(&Flag::OpensCase) {
             rules::derived_complaint(&self.model, &applied, &flags, seq + 1).map(|body| Statement {
                 origin: self.registry.origin.clone(),
-                id: format!("auto:{seq}"),
+                id: format!("{}{seq}", events::registry::DERIVED_ID_PREFIX),
                 actor: self.registry.system,
                 on_behalf_of: None,
                 issued_at: recorded_at,

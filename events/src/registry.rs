@@ -16,6 +16,9 @@ use std::collections::{HashMap, HashSet};
 /// ledger gives it. The same bound is checked at append time and by the verifier.
 pub const ISSUED_SKEW_MS: i64 = 300_000;
 
+/// Statement ids the ledger uses for records it derives itself (`auto:<trigger seq>`).
+pub const DERIVED_ID_PREFIX: &str = "auto:";
+
 /// Refuses a statement signed "in the future" of the ledger's clock.
 pub fn check_issued_at(issued_at: Timestamp, recorded_at: Timestamp) -> Result<(), Rejection> {
     if issued_at.unix_millis() > recorded_at.unix_millis().saturating_add(ISSUED_SKEW_MS) {
@@ -258,6 +261,14 @@ impl Registry {
                     kind.name(),
                     role_names(allowed)
                 ),
+            ));
+        }
+        // Ids `auto:<seq>` belong to the records the ledger derives itself;
+        // a client taking one would make the ledger's own record collide.
+        if stmt.id.starts_with(DERIVED_ID_PREFIX) && stmt.actor != self.system {
+            return Err(reject(
+                Code::MalformedStatement,
+                format!("statement ids beginning with {DERIVED_ID_PREFIX:?} are reserved for records the ledger derives; {:?} is not yours to use", stmt.id),
             ));
         }
         if let Event::Correction(c) = &stmt.event {

@@ -26,6 +26,9 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+/// The BLAKE3 derive-key context of [`Calendar::digest`].
+pub const CALENDAR_CONTEXT: &str = "gov-enterprise-ledger 2026-11-26 calendar v1";
+
 /// Why a set of holiday-cn files could not be loaded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CalendarError {
@@ -284,6 +287,20 @@ impl Calendar {
     /// together with `first_day` and `last_day`.
     pub fn overrides(&self) -> impl Iterator<Item = (Date, bool)> + '_ {
         self.listed.iter().map(|(&d, &off)| (d, off))
+    }
+
+    /// The calendar's digest, recorded by `calendar_loaded` so that every
+    /// deadline can be recomputed from the log with the same data: BLAKE3 in
+    /// derive-key mode ([`CALENDAR_CONTEXT`]) over the text
+    /// `"days FIRST LAST\n"` followed by one line `"YYYY-MM-DD off\n"` or
+    /// `"YYYY-MM-DD work\n"` per listed day in date order; lowercase hex.
+    pub fn digest(&self) -> String {
+        let mut h = blake3::Hasher::new_derive_key(CALENDAR_CONTEXT);
+        h.update(format!("days {} {}\n", self.first_day(), self.last_day()).as_bytes());
+        for (d, off) in self.overrides() {
+            h.update(format!("{d} {}\n", if off { "off" } else { "work" }).as_bytes());
+        }
+        h.finalize().to_hex().to_string()
     }
 
     /// The day after `d`. The only day without a successor is 9999-12-31,
@@ -680,5 +697,15 @@ mod tests {
             Calendar::from_holiday_cn(&[BUILTIN_FILES[2], BUILTIN_FILES[0], BUILTIN_FILES[1]])
                 .expect("loads");
         assert_eq!(forward, backward);
+    }
+
+    #[test]
+    fn the_digest_covers_every_listed_day_and_the_range() {
+        let full = Calendar::builtin();
+        let d = full.digest();
+        assert_eq!(d.len(), 64);
+        assert_eq!(d, Calendar::builtin().digest(), "deterministic");
+        let part = Calendar::from_holiday_cn(&[include_str!("../calendar/2006.json")]).unwrap();
+        assert_ne!(part.digest(), d);
     }
 }

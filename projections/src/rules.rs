@@ -13,12 +13,12 @@
 //!
 //! Who may act on a case (the acting party is the key's holder):
 //!
-//! | act | responsible body | centre intake | supervisor |
-//! |---|---|---|---|
-//! | accept, reject, assign responsibility | yes | yes | yes |
-//! | refer, first reply, progress, extension, mediation, joint handling | yes | yes | no |
-//! | resolve | yes | no | no |
-//! | report to government, close | yes | yes | yes |
+//! | act | responsible body | centre intake | supervisor | a body that referred it onward |
+//! |---|---|---|---|---|
+//! | accept, reject, assign responsibility | yes | yes | yes | no |
+//! | refer, first reply, progress, extension, mediation, joint handling | yes | yes | no | no |
+//! | resolve | yes | no | no | no |
+//! | report to government, close | yes | yes | yes | yes (R12: it keeps chasing the case) |
 //!
 //! "Responsible body" is the body recorded as responsible, followed through
 //! reorganisations to its successor today ([`Model::responsible_today`]).
@@ -344,6 +344,7 @@ fn case_power(m: &Model, c: &Case, rec: &Applied, power: Power, act: &str) -> Ch
     // it may report it to government and close it after the rating, as the
     // centre may; it neither handles, refers again nor resolves it.
     if power == Power::OrCentreOrSupervisor
+        && matches!(act, "report" | "close")
         && c.referrals.iter().any(|r| {
             r.from
                 .as_ref()

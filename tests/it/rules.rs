@@ -98,3 +98,14 @@ fn r13_an_unapproved_inspection_is_recorded_flagged_and_opens_a_case_signed_by_t
     let l = f.open();
     assert_eq!(l.head().size, r.seq + 2);
 }
+
+#[test]
+fn statement_ids_of_derived_records_are_reserved_for_the_ledger() {
+    let (f, l) = Fixture::new();
+    let mut s = f.statement(&f.registrar, f.body("x"));
+    s.id = "auto:99".into();
+    let e = l
+        .submit(&s.sign(&f.registrar).to_envelope(None))
+        .unwrap_err();
+    assert_eq!(e.code, Code::MalformedStatement, "{e}");
+}

@@ -1611,3 +1611,23 @@ fn r12_a_body_that_referred_a_case_onward_chases_and_closes_it_but_never_resolve
     w.ok(&handler("zz-office"), "2006-03-13", closed("c1"));
     assert_eq!(w.model.cases[&id("c1")].state, CaseState::Closed);
 }
+
+#[test]
+fn r12_a_body_that_referred_a_case_onward_cannot_assign_it_back_to_itself() {
+    let mut w = World::hunan();
+    w.file_and_refer("c1", "taizinai", "zz-office", D);
+    w.ok(&handler("zz-office"), D, referred("c1", "zz-aic"));
+    w.refused(
+        &handler("zz-office"),
+        D,
+        ResponsibilityAssigned {
+            case: id("c1"),
+            body: id("zz-office"),
+            head: text("head"),
+            deputy: text("deputy"),
+            division: text("division"),
+            handler: text("handler"),
+        },
+        RuleCode::CaseNotResponsible,
+    );
+}
