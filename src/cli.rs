@@ -159,6 +159,41 @@ enum Command {
     },
     /// Measure throughput against baselines taken in the same run.
     Bench(crate::bench::BenchArgs),
+    /// Every record of a case, with seq, times, actor and body, and the command that proves its inclusion.
+    Timeline {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        case: String,
+        #[command(flatten)]
+        as_of: AsOfArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which moment a read reflects (recorded time: what the ledger knew then).
+#[derive(Args, Clone, Debug)]
+pub struct AsOfArgs {
+    /// Reflect only the first N records.
+    #[arg(long)]
+    as_of_seq: Option<u64>,
+    /// Reflect only records recorded at or before this instant (YYYY-MM-DDTHH:MM:SS.mmmZ).
+    #[arg(long)]
+    as_of: Option<String>,
+}
+
+impl AsOfArgs {
+    fn resolve(&self) -> Result<crate::reads::AsOf> {
+        Ok(crate::reads::AsOf {
+            seq: self.as_of_seq,
+            time: self
+                .as_of
+                .as_deref()
+                .map(|t| events::time::Timestamp::parse(t).map_err(|e| anyhow!("--as-of: {e}")))
+                .transpose()?,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -524,6 +559,41 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Timeline {
+            data,
+            case,
+            as_of,
+            json,
+        } => {
+            let (folded, lines) = crate::reads::timeline(&data, &case, as_of.resolve()?)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "case": case,
+                        "as_of_seq": folded.size,
+                        "checkpoint": folded.checkpoint.as_ref().map(|(_, n)| n.clone()),
+                        "records": lines,
+                    }))?
+                );
+            } else {
+                println!(
+                    "case {case} as the ledger stood after {} records (last recorded {})",
+                    folded.size, folded.last_recorded_at
+                );
+                for l in &lines {
+                    println!(
+                        "{:>8}  recorded {}  occurred {}  {:<26} by {} ({})",
+                        l.seq, l.recorded_at, l.occurred_at, l.kind, l.acting_for, l.statement_id
+                    );
+                    println!("          prove: {}", l.proof);
+                }
+                if let Some((size, _)) = &folded.checkpoint {
+                    println!("covered by the signed checkpoint of size {size}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -20,3 +20,4 @@ pub mod keyfile;
 pub mod ledger;
 pub mod log;
 pub mod progress;
+pub mod reads;

@@ -109,3 +109,65 @@ fn statement_ids_of_derived_records_are_reserved_for_the_ledger() {
         .unwrap_err();
     assert_eq!(e.code, Code::MalformedStatement, "{e}");
 }
+
+#[test]
+fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
+    let (f, l) = Fixture::new();
+    let inspector = key(13);
+    l.submit(&f.grant(
+        &f.registrar,
+        &inspector,
+        Party::Body("changsha.aic".into()),
+        vec![Role::Inspector],
+    ))
+    .unwrap();
+    let before = l.head().size;
+    let conduct = f.sign(
+        &inspector,
+        Event::InspectionConducted(InspectionConducted {
+            inspection: id("insp-1"),
+            department: id("changsha.aic"),
+            enterprise: id("ent-1"),
+            items: vec![id("licence")],
+            findings: text("未经批准的检查"),
+        }),
+    );
+    let r = l.submit(&conduct).unwrap();
+    drop(l);
+    let case = format!("auto-{}", r.seq);
+    let data = f.data();
+    let out = run(&[
+        "timeline",
+        "--data",
+        path_str(&data),
+        "--case",
+        &case,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["seq"].as_u64(), Some(r.seq + 1));
+    assert_eq!(records[0]["acting_for"].as_str(), Some("the ledger"));
+    assert!(records[0]["proof"]
+        .as_str()
+        .unwrap()
+        .starts_with("ledger proof inclusion"));
+    // As the ledger stood before the inspection, the case did not exist.
+    let out = run(&[
+        "timeline",
+        "--data",
+        path_str(&data),
+        "--case",
+        &case,
+        "--as-of-seq",
+        &before.to_string(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no case"));
+}
