@@ -10,6 +10,9 @@
 //!   (`rules::check`), their stable codes (`rules::RULE_CODES`), the flags
 //!   recorded instead of refused, and the derived complaint a flagged
 //!   inspection opens (`rules::derived_complaint`).
+//! - [`views`]: read models at an evaluation time: a case's deadlines and
+//!   overdue flags, a city's accountability record, the yearly ranking, an
+//!   enterprise's file.
 //!
 //! Architecture invariant: no IO, no clock, no randomness; the evaluation time
 //! is always a parameter. `check` reads the model, `apply` writes it: the
@@ -19,6 +22,7 @@
 pub mod calendar;
 pub mod model;
 pub mod rules;
+pub mod views;
 
 #[cfg(test)]
 mod testkit;

@@ -1,0 +1,961 @@
+//! Read models derived from the [`Model`] at an evaluation time: a case's
+//! deadlines and overdue flags ([`case_view`]), a city's accountability record
+//! over a period ([`city_record`]), the yearly ranking of the cities
+//! ([`ranking`]) and an enterprise's file ([`enterprise_view`]).
+//!
+//! Pure: no IO, no clock. The evaluation time `at` is a parameter; the model
+//! passed in is the fold as of whatever seq the caller wants to show (an "as
+//! of" query replays the log to that seq first).
+//!
+//! Conventions used throughout:
+//! - A due day ends at 24:00 Shanghai time ([`Timestamp::from_shanghai_date_end`]).
+//!   A step is *on time* if its business time (`occurred_at`) is strictly
+//!   before the end of its due day, *late* otherwise.
+//! - A step counts as *done by `at`* if its business time is at or before `at`.
+//! - A due date the loaded calendar cannot establish is never guessed
+//!   ([`Due::unknown`]); no overdue flag and no compliance figure is derived
+//!   from an unknown due date.
+//! - Every rate is a [`Ratio`] of integers, so an auditor can recount it.
+
+use crate::calendar::{BeyondCalendar, Calendar};
+use crate::model::{
+    fen_add, Case, CaseState, Model, ResponsibilityChain, TimelineEntry,
+};
+use events::time::{Date, OffsetTime, Timestamp};
+use events::vocab::{
+    BodyKind, Category, Dimension, Fen, Id, Procedure, Rating, Text, Weights,
+};
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+// ---------------------------------------------------------------------------
+// Shared pieces.
+
+/// A due date, or why it is unknown: a date beyond the loaded calendar is
+/// never guessed (`date` is `None` and `unknown` holds the [`BeyondCalendar`]
+/// message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Due {
+    pub date: Option<Date>,
+    pub unknown: Option<String>,
+}
+
+impl Due {
+    fn of(r: Result<Date, BeyondCalendar>) -> Due {
+        match r {
+            Ok(d) => Due {
+                date: Some(d),
+                unknown: None,
+            },
+            Err(e) => Due {
+                date: None,
+                unknown: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+/// An integer rate: `numerator / denominator` (0/0 when nothing counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Ratio {
+    pub numerator: u64,
+    pub denominator: u64,
+}
+
+impl Ratio {
+    pub fn new(numerator: u64, denominator: u64) -> Ratio {
+        Ratio {
+            numerator,
+            denominator,
+        }
+    }
+
+    /// Compares two rates exactly (cross-multiplication); a rate with a zero
+    /// denominator counts as 0.
+    pub fn cmp_rate(&self, other: &Ratio) -> Ordering {
+        let a = if self.denominator == 0 { 0 } else { self.numerator };
+        let b = if other.denominator == 0 { 0 } else { other.numerator };
+        let da = self.denominator.max(1);
+        let db = other.denominator.max(1);
+        (u128::from(a) * u128::from(db)).cmp(&(u128::from(b) * u128::from(da)))
+    }
+}
+
+/// The end of a due day (24:00 Shanghai). `None` only for 9999-12-31.
+fn end_of(d: Date) -> Option<Timestamp> {
+    Timestamp::from_shanghai_date_end(d).ok()
+}
+
+/// Whether the due day `d` has ended at `at`.
+fn passed(d: Date, at: Timestamp) -> bool {
+    end_of(d).is_some_and(|end| at >= end)
+}
+
+/// Whether a step done at `done` met due day `d`.
+fn on_time(done: &OffsetTime, d: Date) -> bool {
+    end_of(d).is_none_or(|end| done.instant() < end)
+}
+
+fn done_by(t: &OffsetTime, at: Timestamp) -> bool {
+    t.instant() <= at
+}
+
+fn in_period(d: Date, from: Date, to: Date) -> bool {
+    from <= d && d <= to
+}
+
+fn fen_u64(f: Fen) -> u64 {
+    u64::try_from(f.get()).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------
+// Case deadlines.
+
+/// An open obligation of a case whose due day has ended at the evaluation
+/// time. Overdue is derived, never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overdue {
+    /// R1: no first reply (and no result, which also answers) by the end of the reply due day.
+    Reply,
+    /// R3: no result by the end of the result due day, and no lawful extension.
+    Result,
+    /// R4: extended, no result, and fewer progress notices sent than have fallen due.
+    ProgressNotice,
+    /// R4: no result by the end of the extension cap day.
+    CapExceeded,
+}
+
+/// The deadline arithmetic of one case, shared by [`case_view`] and [`city_record`].
+#[derive(Debug, Clone)]
+struct Deadlines {
+    reply_due: Due,
+    result_due: Due,
+    cap: Due,
+    /// Extended by the end of the result due day (R4: an extension is asked
+    /// for before the period runs out). A later extension is recorded but
+    /// does not move the deadline.
+    lawfully_extended: bool,
+    notices_due: Vec<Due>,
+}
+
+fn deadlines(cal: &Calendar, c: &Case) -> Deadlines {
+    let filed = c.filed.date();
+    let reply_due = Due::of(cal.add_working_days(filed, c.clock.reply_working_days));
+    let result_due = Due::of(cal.add_days(filed, c.clock.result_days));
+    let cap_r = cal.add_months(filed, c.clock.extension_cap_months);
+    let cap = Due::of(cap_r.clone());
+    let lawfully_extended = match (&c.extended, result_due.date) {
+        (Some(x), Some(d)) => on_time(&x.at.occurred_at, d),
+        _ => false,
+    };
+    let mut notices_due = Vec::new();
+    if c.extended.is_some() {
+        // Every `progress_notice_days` days counted from the result due date
+        // (each rolled to a working day), up to and including the cap. When
+        // the cap is unknown, the unrolled cap date bounds the series.
+        let raw_cap = filed.add_months(c.clock.extension_cap_months).ok();
+        match result_due.date {
+            None => notices_due.push(result_due.clone()),
+            Some(base) if c.clock.progress_notice_days > 0 => {
+                let mut k: u32 = 1;
+                loop {
+                    let Some(n) = c.clock.progress_notice_days.checked_mul(k) else {
+                        break;
+                    };
+                    let raw = base.add_days(i64::from(n)).ok();
+                    let bound_ok = match (&cap_r, raw, raw_cap) {
+                        (Ok(_), _, _) => true,
+                        (Err(_), Some(r), Some(rc)) => r <= rc,
+                        _ => false,
+                    };
+                    if !bound_ok {
+                        break;
+                    }
+                    match cal.add_days(base, n) {
+                        Ok(d) => {
+                            if let Ok(cap_d) = &cap_r {
+                                if d > *cap_d {
+                                    break;
+                                }
+                            }
+                            notices_due.push(Due::of(Ok(d)));
+                        }
+                        Err(e) => {
+                            notices_due.push(Due::of(Err(e)));
+                            break;
+                        }
+                    }
+                    k += 1;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    Deadlines {
+        reply_due,
+        result_due,
+        cap,
+        lawfully_extended,
+        notices_due,
+    }
+}
+
+/// Whether the case still owes something: not rejected, withdrawn or closed.
+fn owes(c: &Case) -> bool {
+    !matches!(
+        c.state,
+        CaseState::Rejected | CaseState::Withdrawn | CaseState::Closed
+    )
+}
+
+fn result_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
+    c.result_at().map(|a| &a.occurred_at).filter(|t| done_by(t, at))
+}
+
+fn reply_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
+    c.first_reply_at()
+        .map(|a| &a.occurred_at)
+        .filter(|t| done_by(t, at))
+}
+
+/// The date by which the result is due: the cap if lawfully extended.
+fn result_deadline(dl: &Deadlines) -> Option<Date> {
+    if dl.lawfully_extended {
+        dl.cap.date
+    } else {
+        dl.result_due.date
+    }
+}
+
+/// Progress notices that have fallen due at `at` (due day ended, no result
+/// before the end of that day), and how many of them were met (at least k
+/// notices sent before the end of the k-th due day).
+fn notice_compliance(c: &Case, dl: &Deadlines, at: Timestamp) -> (u64, u64) {
+    let (mut met, mut due) = (0u64, 0u64);
+    for (i, d) in dl.notices_due.iter().enumerate() {
+        let Some(d) = d.date else { break };
+        if !passed(d, at) {
+            break;
+        }
+        if c.result_at().is_some_and(|r| on_time(&r.occurred_at, d)) {
+            break;
+        }
+        due += 1;
+        let sent = c
+            .progress_notices
+            .iter()
+            .filter(|n| on_time(&n.occurred_at, d))
+            .count();
+        if sent > i {
+            met += 1;
+        }
+    }
+    (met, due)
+}
+
+/// The overdue flags of a case at `at`. Only open obligations are overdue: an
+/// obligation met late is not (see [`CaseView::late`]), and a rejected,
+/// withdrawn or closed case owes nothing.
+///
+/// - `Reply`: neither a first reply nor a result done by `at`, and the reply due day has ended.
+/// - `Result`: no result done by `at`, the result due day has ended, and the
+///   case was not lawfully extended (extended by the end of the result due day).
+/// - `ProgressNotice`: extended, no result done by `at`, and fewer notices
+///   sent by `at` than notice due days that have ended.
+/// - `CapExceeded`: no result done by `at` and the cap day has ended
+///   (whether or not the case was extended).
+fn overdue_of(c: &Case, dl: &Deadlines, at: Timestamp) -> Vec<Overdue> {
+    let mut v = Vec::new();
+    if !owes(c) || result_by(c, at).is_some() {
+        return v;
+    }
+    if reply_by(c, at).is_none() && dl.reply_due.date.is_some_and(|d| passed(d, at)) {
+        v.push(Overdue::Reply);
+    }
+    if !dl.lawfully_extended && dl.result_due.date.is_some_and(|d| passed(d, at)) {
+        v.push(Overdue::Result);
+    }
+    if c.extended.is_some() {
+        let fallen_due = dl
+            .notices_due
+            .iter()
+            .take_while(|d| d.date.is_some_and(|d| passed(d, at)))
+            .count();
+        let sent = c
+            .progress_notices
+            .iter()
+            .filter(|n| done_by(&n.occurred_at, at))
+            .count();
+        if sent < fallen_due {
+            v.push(Overdue::ProgressNotice);
+        }
+    }
+    if dl.cap.date.is_some_and(|d| passed(d, at)) {
+        v.push(Overdue::CapExceeded);
+    }
+    v
+}
+
+/// Steps done after their due day (late, not overdue): `Reply`, `Result`
+/// (after the result due day, or after the cap when lawfully extended),
+/// `ProgressNotice` (a notice due day missed, later made good or not).
+fn late_of(c: &Case, dl: &Deadlines, at: Timestamp) -> Vec<Overdue> {
+    let mut v = Vec::new();
+    if let (Some(r), Some(d)) = (reply_by(c, at), dl.reply_due.date) {
+        if !on_time(r, d) {
+            v.push(Overdue::Reply);
+        }
+    }
+    if let (Some(r), Some(d)) = (result_by(c, at), result_deadline(dl)) {
+        if !on_time(r, d) {
+            v.push(Overdue::Result);
+        }
+    }
+    let (met, due) = notice_compliance(c, dl, at);
+    if met < due && result_by(c, at).is_some() {
+        v.push(Overdue::ProgressNotice);
+    }
+    v
+}
+
+/// A case as a supervisor sees it at an evaluation time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseView {
+    pub id: Id,
+    pub state: CaseState,
+    pub procedure: Option<Procedure>,
+    pub enterprise: Id,
+    pub city: Id,
+    pub category: Category,
+    pub urgent: bool,
+    pub major: bool,
+    /// The business date of filing in Shanghai; every deadline counts from it.
+    pub filed: Date,
+    /// The body responsible today (following reorganisations).
+    pub responsible: Option<Id>,
+    /// The current R8 chain (head, deputy in charge, division, handler).
+    pub chain: Option<ResponsibilityChain>,
+    /// Filed + `reply_working_days` working days, counting from the next day.
+    pub first_reply_due: Due,
+    pub first_reply_at: Option<OffsetTime>,
+    /// Filed + `result_days` days, rolled to the next working day.
+    pub result_due: Due,
+    /// The first result given.
+    pub result_at: Option<OffsetTime>,
+    pub extended: bool,
+    /// When the extension was recorded.
+    pub extended_at: Option<OffsetTime>,
+    /// Whether the extension was recorded by the end of the result due day;
+    /// only then is the cap the deadline for the result.
+    pub lawfully_extended: bool,
+    /// If extended: every `progress_notice_days` days from the result due
+    /// date, each rolled to a working day, up to the cap.
+    pub progress_notices_due: Vec<Due>,
+    pub progress_notices_sent: Vec<OffsetTime>,
+    /// Filed + `extension_cap_months` months, rolled to a working day.
+    pub cap: Due,
+    /// Open obligations past their due day at the evaluation time.
+    pub overdue: Vec<Overdue>,
+    /// Steps done after their due day.
+    pub late: Vec<Overdue>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// The view of case `case` at `at`, or `None` if the model does not know it.
+pub fn case_view(model: &Model, cal: &Calendar, case: &Id, at: Timestamp) -> Option<CaseView> {
+    let c = model.cases.get(case)?;
+    let dl = deadlines(cal, c);
+    Some(CaseView {
+        id: c.id.clone(),
+        state: c.state,
+        procedure: c.procedure,
+        enterprise: c.enterprise.clone(),
+        city: c.city.clone(),
+        category: c.category,
+        urgent: c.urgent,
+        major: c.major,
+        filed: c.filed.date(),
+        responsible: model.responsible_today(c),
+        chain: c.chain.clone(),
+        first_reply_at: c.first_reply_at().map(|a| a.occurred_at),
+        result_at: c.result_at().map(|a| a.occurred_at),
+        extended: c.extended.is_some(),
+        extended_at: c.extended.as_ref().map(|x| x.at.occurred_at),
+        lawfully_extended: dl.lawfully_extended,
+        progress_notices_sent: c.progress_notices.iter().map(|a| a.occurred_at).collect(),
+        overdue: overdue_of(c, &dl, at),
+        late: late_of(c, &dl, at),
+        first_reply_due: dl.reply_due,
+        result_due: dl.result_due,
+        progress_notices_due: dl.notices_due,
+        cap: dl.cap,
+        timeline: c.timeline.clone(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The accountability record of a city.
+
+/// Counts of each inspection flag among the inspections counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FlagCounts {
+    pub unapproved: u64,
+    pub unregistered: u64,
+    pub repeated: u64,
+    pub over_cap: u64,
+    pub fee_demanded: u64,
+    pub approval_pending: u64,
+}
+
+/// R22: the monitoring points a city named for a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonitoringSummary {
+    pub year: i32,
+    pub count: u64,
+    pub distinct_counties: u64,
+    /// Named by the filing deadline (`monitoring_filing_month`/`_day` of the
+    /// year, business date in Shanghai) / named.
+    pub filed_by_deadline: Ratio,
+    /// The minimum in force (`monitoring_points_min`) and whether it is met.
+    pub minimum: u32,
+    pub meets_minimum: bool,
+}
+
+/// One evaluation dimension: the respondent-weighted mean of the recorded
+/// ratings, in per-mille of 100 points (rating × 10, floored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DimensionScore {
+    pub dimension: Dimension,
+    /// Σ rating × respondents × 10 / Σ respondents; 0 with no feedback.
+    pub mean_permille: u64,
+    pub respondents: u64,
+    pub weight_permille: u32,
+}
+
+/// R23–R24: a city's evaluation for one year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    pub year: i32,
+    pub dimensions: Vec<DimensionScore>,
+    /// Σ weight × mean / 1000 (floored), 0..=1000. A dimension without
+    /// feedback counts as 0.
+    pub score_permille: u64,
+}
+
+/// A city's accountability record over the period [from, to] (business dates
+/// in Shanghai), evaluated at `at`. Case figures are over the cases
+/// `received`; each rate carries its numerator and denominator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CityRecord {
+    pub city: Id,
+    pub from: Date,
+    pub to: Date,
+    pub at: Timestamp,
+    /// Cases of this city (R7) filed in the period, rejected excluded.
+    pub received: u64,
+    /// Closed by `at` / received.
+    pub closure: Ratio,
+    /// Replied on time / cases whose reply is due (due day ended at `at`, or replied by `at`).
+    pub first_reply_on_time: Ratio,
+    /// Result on time (by the result due day, or by the cap if lawfully
+    /// extended) / cases whose result is due (that deadline ended at `at`, or result given by `at`).
+    pub result_on_time: Ratio,
+    /// Progress notices met / notice due days that have ended with no result before them.
+    pub progress_notices: Ratio,
+    /// Received cases with an open overdue obligation at `at` / received.
+    pub open_overdue: Ratio,
+    /// Obligations with accountability imposed / obligations overdue or
+    /// breached: received cases overdue or late, promises of the city's bodies
+    /// breached in the period, and non-compliant inspections by the city's
+    /// bodies conducted in the period.
+    pub accountability_follow_through: Ratio,
+    /// Latest rating (by `at`) 满意 / rated.
+    pub satisfaction_strict: Ratio,
+    /// Latest rating 满意 or 基本满意 / rated.
+    pub satisfaction_broad: Ratio,
+    /// Losses recovered by the received cases resolved by `at` (latest stated total per case).
+    pub losses_recovered: Fen,
+    /// Promises bound today to a body of this city, settled in the period:
+    /// kept / (kept + breached).
+    pub promises_kept: Ratio,
+    /// Breaches on a forbidden excuse / breaches.
+    pub breaches_forbidden_excuse: Ratio,
+    /// Compensation paid in the period on those promises.
+    pub compensation_paid: Fen,
+    /// Projects of the city signed in the period: started by `at` / signed.
+    pub projects_started: Ratio,
+    /// Funds arrived (fen) / funds planned (fen) on those projects.
+    pub project_funds: Ratio,
+    /// Inspections by the city's bodies conducted in the period: compliant / conducted.
+    pub inspections_compliant: Ratio,
+    pub inspection_flags: FlagCounts,
+    /// Monitoring points for the year of `to`.
+    pub monitoring: MonitoringSummary,
+    /// Evaluation for the year of `to`.
+    pub evaluation: Evaluation,
+}
+
+fn body_in_city(model: &Model, body: &Id, city: &Id) -> bool {
+    model.city_of_body(&model.current_body(body)) == Some(city)
+        || model.city_of_body(body) == Some(city)
+}
+
+const DIMENSIONS: [Dimension; 5] = [
+    Dimension::ServiceAwareness,
+    Dimension::ServiceAttitude,
+    Dimension::SystemImplementation,
+    Dimension::LawEnforcement,
+    Dimension::ComplaintHandling,
+];
+
+fn weight(w: &Weights, d: Dimension) -> u32 {
+    match d {
+        Dimension::ServiceAwareness => w.service_awareness,
+        Dimension::ServiceAttitude => w.service_attitude,
+        Dimension::SystemImplementation => w.system_implementation,
+        Dimension::LawEnforcement => w.law_enforcement,
+        Dimension::ComplaintHandling => w.complaint_handling,
+    }
+}
+
+/// The evaluation of `city` for `year` with the weights in force.
+pub fn evaluation(model: &Model, city: &Id, year: i32) -> Evaluation {
+    let feedback: &[crate::model::Feedback] = u32::try_from(year)
+        .ok()
+        .and_then(|y| model.evaluation_feedback.get(city)?.get(&y))
+        .map_or(&[], |v| v.as_slice());
+    let w = &model.parameters.evaluation_weights;
+    let mut total: u64 = 0;
+    let dimensions = DIMENSIONS
+        .iter()
+        .map(|&d| {
+            let (mut sum, mut n) = (0u64, 0u64);
+            for f in feedback.iter().filter(|f| f.dimension == d) {
+                sum += u64::from(f.rating) * u64::from(f.respondents) * 10;
+                n += u64::from(f.respondents);
+            }
+            let mean = sum.checked_div(n).unwrap_or(0);
+            total += u64::from(weight(w, d)) * mean;
+            DimensionScore {
+                dimension: d,
+                mean_permille: mean,
+                respondents: n,
+                weight_permille: weight(w, d),
+            }
+        })
+        .collect();
+    Evaluation {
+        year,
+        dimensions,
+        score_permille: total / 1000,
+    }
+}
+
+fn monitoring(model: &Model, city: &Id, year: i32) -> MonitoringSummary {
+    let p = &model.parameters;
+    let points = u32::try_from(year)
+        .ok()
+        .and_then(|y| model.monitoring_points.get(city)?.get(&y));
+    let deadline = Date::from_ymd(year, p.monitoring_filing_month, p.monitoring_filing_day).ok();
+    let (mut count, mut on_time_n) = (0u64, 0u64);
+    let mut counties = BTreeSet::new();
+    for mp in points.into_iter().flat_map(|m| m.values()) {
+        count += 1;
+        counties.insert(mp.county.as_str().to_string());
+        if deadline.is_some_and(|d| mp.at.date() <= d) {
+            on_time_n += 1;
+        }
+    }
+    MonitoringSummary {
+        year,
+        count,
+        distinct_counties: counties.len() as u64,
+        filed_by_deadline: Ratio::new(on_time_n, count),
+        minimum: p.monitoring_points_min,
+        meets_minimum: count >= u64::from(p.monitoring_points_min),
+    }
+}
+
+/// The accountability record of `city` over [from, to] at `at`.
+pub fn city_record(
+    model: &Model,
+    cal: &Calendar,
+    city: &Id,
+    from: Date,
+    to: Date,
+    at: Timestamp,
+) -> CityRecord {
+    let mut received = 0u64;
+    let mut closure = Ratio::new(0, 0);
+    let mut reply = Ratio::new(0, 0);
+    let mut result = Ratio::new(0, 0);
+    let mut notices = Ratio::new(0, 0);
+    let mut overdue = Ratio::new(0, 0);
+    let mut follow = Ratio::new(0, 0);
+    let mut strict = Ratio::new(0, 0);
+    let mut broad = Ratio::new(0, 0);
+    let mut losses = Fen::ZERO;
+    for c in model.cases.values() {
+        if &c.city != city || !in_period(c.filed.date(), from, to) || c.rejected.is_some() {
+            continue;
+        }
+        received += 1;
+        let dl = deadlines(cal, c);
+        if c.state == CaseState::Closed && c.closed.is_some_and(|x| done_by(&x.occurred_at, at)) {
+            closure.numerator += 1;
+        }
+        if let Some(d) = dl.reply_due.date {
+            let r = reply_by(c, at);
+            if r.is_some() || passed(d, at) {
+                reply.denominator += 1;
+                if r.is_some_and(|r| on_time(r, d)) {
+                    reply.numerator += 1;
+                }
+            }
+        }
+        if let Some(d) = result_deadline(&dl) {
+            let r = result_by(c, at);
+            if r.is_some() || passed(d, at) {
+                result.denominator += 1;
+                if r.is_some_and(|r| on_time(r, d)) {
+                    result.numerator += 1;
+                }
+            }
+        }
+        let (met, due) = notice_compliance(c, &dl, at);
+        notices.numerator += met;
+        notices.denominator += due;
+        let open = overdue_of(c, &dl, at);
+        if !open.is_empty() {
+            overdue.numerator += 1;
+        }
+        if !open.is_empty() || !late_of(c, &dl, at).is_empty() {
+            follow.denominator += 1;
+            if !c.accountability.is_empty() {
+                follow.numerator += 1;
+            }
+        }
+        if let Some(r) = c.ratings.iter().rev().find(|r| done_by(&r.at.occurred_at, at)) {
+            strict.denominator += 1;
+            broad.denominator += 1;
+            if r.rating == Rating::Satisfied {
+                strict.numerator += 1;
+            }
+            if matches!(r.rating, Rating::Satisfied | Rating::BasicallySatisfied) {
+                broad.numerator += 1;
+            }
+        }
+        if result_by(c, at).is_some() {
+            losses = fen_add(losses, c.losses_recovered);
+        }
+    }
+    closure.denominator = received;
+    overdue.denominator = received;
+
+    let mut kept = Ratio::new(0, 0);
+    let mut forbidden = Ratio::new(0, 0);
+    let mut compensation = Fen::ZERO;
+    for p in model.promises.values() {
+        if !body_in_city(model, &p.body, city) {
+            continue;
+        }
+        let settled_in = |t: &OffsetTime| done_by(t, at) && in_period(t.shanghai_date(), from, to);
+        if p.kept.is_some_and(|k| settled_in(&k.occurred_at)) {
+            kept.numerator += 1;
+            kept.denominator += 1;
+        }
+        if let Some(b) = p.breach.as_ref().filter(|b| settled_in(&b.at.occurred_at)) {
+            kept.denominator += 1;
+            forbidden.denominator += 1;
+            if b.forbidden {
+                forbidden.numerator += 1;
+            }
+            follow.denominator += 1;
+            if !p.accountability.is_empty() {
+                follow.numerator += 1;
+            }
+        }
+        for pay in p.payments.iter().filter(|x| settled_in(&x.at.occurred_at)) {
+            compensation = fen_add(compensation, pay.amount);
+        }
+    }
+
+    let mut started = Ratio::new(0, 0);
+    let mut funds = Ratio::new(0, 0);
+    for p in model.projects.values() {
+        if &p.city != city || !in_period(p.signed.date(), from, to) {
+            continue;
+        }
+        started.denominator += 1;
+        if p.started.is_some_and(|s| done_by(&s.occurred_at, at)) {
+            started.numerator += 1;
+        }
+        funds.denominator += fen_u64(p.planned_funds);
+        funds.numerator += p
+            .funds
+            .iter()
+            .filter(|f| done_by(&f.at.occurred_at, at))
+            .map(|f| fen_u64(f.amount))
+            .sum::<u64>();
+    }
+
+    let mut compliant = Ratio::new(0, 0);
+    let mut flags = FlagCounts::default();
+    for i in model.inspections.values() {
+        let Some(conduct) = &i.conducted else { continue };
+        if !body_in_city(model, &i.department, city)
+            || !done_by(&conduct.at.occurred_at, at)
+            || !in_period(conduct.at.date(), from, to)
+        {
+            continue;
+        }
+        compliant.denominator += 1;
+        let f = &i.flags;
+        if f.compliant() {
+            compliant.numerator += 1;
+        } else {
+            follow.denominator += 1;
+            if !i.accountability.is_empty() {
+                follow.numerator += 1;
+            }
+        }
+        flags.unapproved += u64::from(f.unapproved);
+        flags.unregistered += u64::from(f.unregistered);
+        flags.repeated += u64::from(f.repeated);
+        flags.over_cap += u64::from(f.over_cap);
+        flags.fee_demanded += u64::from(f.fee_demanded);
+        flags.approval_pending += u64::from(f.approval_pending);
+    }
+
+    CityRecord {
+        city: city.clone(),
+        from,
+        to,
+        at,
+        received,
+        closure,
+        first_reply_on_time: reply,
+        result_on_time: result,
+        progress_notices: notices,
+        open_overdue: overdue,
+        accountability_follow_through: follow,
+        satisfaction_strict: strict,
+        satisfaction_broad: broad,
+        losses_recovered: losses,
+        promises_kept: kept,
+        breaches_forbidden_excuse: forbidden,
+        compensation_paid: compensation,
+        projects_started: started,
+        project_funds: funds,
+        inspections_compliant: compliant,
+        inspection_flags: flags,
+        monitoring: monitoring(model, city, to.year()),
+        evaluation: evaluation(model, city, to.year()),
+    }
+}
+
+/// One city's line in the yearly ranking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RankRow {
+    pub city: Id,
+    pub name: Text,
+    pub score_permille: u64,
+    /// The closure rate over the year, the first tie-break.
+    pub closure: Ratio,
+    /// 1-based; every city has its own rank (ties are broken).
+    pub rank: u32,
+    /// R24: the top three are rewarded and announced.
+    pub top_three: bool,
+}
+
+/// The ranking of every body of kind `city_government` for `year`, evaluated
+/// at `at`: by evaluation score (higher first); ties are broken by the
+/// closure rate over the year (1 January – 31 December, compared exactly as
+/// fractions, higher first, 0/0 counting as 0), then by city id (ascending).
+pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<RankRow> {
+    let (Ok(from), Ok(to)) = (Date::from_ymd(year, 1, 1), Date::from_ymd(year, 12, 31)) else {
+        return Vec::new();
+    };
+    let mut rows: Vec<RankRow> = model
+        .bodies
+        .values()
+        .filter(|b| b.kind == BodyKind::CityGovernment)
+        .map(|b| {
+            let r = city_record(model, cal, &b.id, from, to, at);
+            RankRow {
+                city: b.id.clone(),
+                name: b.name.clone(),
+                score_permille: r.evaluation.score_permille,
+                closure: r.closure,
+                rank: 0,
+                top_three: false,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.score_permille
+            .cmp(&a.score_permille)
+            .then_with(|| b.closure.cmp_rate(&a.closure))
+            .then_with(|| a.city.cmp(&b.city))
+    });
+    for (i, r) in rows.iter_mut().enumerate() {
+        r.rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        r.top_three = i < 3;
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+    use events::keys::Role;
+    use events::vocab::{DeadlineExtended, FirstReplySent, ProgressReported};
+
+    fn date(s: &str) -> Date {
+        Date::parse(s).expect("date")
+    }
+
+    /// 24:00 Shanghai of `d`, minus `ms` milliseconds.
+    fn end(d: &str, ms: i64) -> Timestamp {
+        let e = Timestamp::from_shanghai_date_end(date(d)).expect("end");
+        Timestamp::from_unix_millis(e.unix_millis() - ms).expect("ts")
+    }
+
+    fn handler() -> Actor {
+        key("zz-office", &[Role::Handler])
+    }
+
+    fn first_reply(c: &str) -> FirstReplySent {
+        FirstReplySent {
+            case: id(c),
+            summary: text("received"),
+            on_site: false,
+        }
+    }
+
+    fn extend(c: &str) -> DeadlineExtended {
+        DeadlineExtended {
+            case: id(c),
+            reason: text("complex"),
+        }
+    }
+
+    fn notice(c: &str) -> ProgressReported {
+        ProgressReported {
+            case: id(c),
+            summary: text("progress"),
+        }
+    }
+
+    fn view(w: &World, c: &str, at: Timestamp) -> CaseView {
+        case_view(&w.model, &Calendar::builtin(), &id(c), at).expect("case")
+    }
+
+    fn dates(v: &[Due]) -> Vec<Date> {
+        v.iter().map(|d| d.date.expect("known")).collect()
+    }
+
+    #[test]
+    fn domain_example_due_dates_with_extension() {
+        let mut w = World::hunan();
+        w.file_and_refer("c1", "taizinai", "zz-office", "2006-02-24");
+        let v = view(&w, "c1", end("2006-02-24", 1));
+        assert_eq!(v.filed, date("2006-02-24"));
+        assert_eq!(v.first_reply_due.date, Some(date("2006-03-01")));
+        assert_eq!(v.result_due.date, Some(date("2006-03-27")));
+        assert_eq!(v.cap.date, Some(date("2006-05-24")));
+        assert!(v.progress_notices_due.is_empty(), "no notices unless extended");
+        assert_eq!(v.responsible, Some(id("zz-office")));
+        assert!(v.overdue.is_empty());
+
+        w.ok(&handler(), "2006-03-20", extend("c1"));
+        let v = view(&w, "c1", end("2006-03-20", 1));
+        assert!(v.extended && v.lawfully_extended);
+        assert_eq!(
+            dates(&v.progress_notices_due),
+            vec![date("2006-04-11"), date("2006-04-26"), date("2006-05-11")]
+        );
+        // The reply was never sent: overdue since the end of 03-01.
+        assert_eq!(v.overdue, vec![Overdue::Reply]);
+        // Extended in time: the result is not overdue after 03-27, but the
+        // first notice is after 04-11 ends.
+        let v = view(&w, "c1", end("2006-04-11", 1));
+        assert_eq!(v.overdue, vec![Overdue::Reply]);
+        let v = view(&w, "c1", end("2006-04-11", 0));
+        assert_eq!(v.overdue, vec![Overdue::Reply, Overdue::ProgressNotice]);
+        w.ok(&handler(), "2006-04-12", notice("c1"));
+        let v = view(&w, "c1", end("2006-04-12", 1));
+        assert_eq!(v.overdue, vec![Overdue::Reply], "a late notice is not open");
+        // Past the cap with no result.
+        let v = view(&w, "c1", end("2006-05-24", 0));
+        assert_eq!(
+            v.overdue,
+            vec![Overdue::Reply, Overdue::ProgressNotice, Overdue::CapExceeded]
+        );
+        // A result closes every open obligation; the late ones stay visible.
+        w.ok(&handler(), "2006-05-25", resolved("c1", 0));
+        let v = view(&w, "c1", end("2006-05-25", 0));
+        assert!(v.overdue.is_empty());
+        assert_eq!(v.late, vec![Overdue::Result, Overdue::ProgressNotice]);
+    }
+
+    #[test]
+    fn overdue_flags_before_and_after_each_due_day() {
+        let mut w = World::hunan();
+        w.file_and_refer("c1", "taizinai", "zz-office", "2006-02-24");
+        // The reply due day is 03-01: the last millisecond is still in time.
+        assert!(view(&w, "c1", end("2006-03-01", 1)).overdue.is_empty());
+        assert_eq!(
+            view(&w, "c1", end("2006-03-01", 0)).overdue,
+            vec![Overdue::Reply]
+        );
+        w.ok(&handler(), "2006-03-01T23:59:59+08:00", first_reply("c1"));
+        let v = view(&w, "c1", end("2006-03-27", 1));
+        assert!(v.overdue.is_empty() && v.late.is_empty());
+        let v = view(&w, "c1", end("2006-03-27", 0));
+        assert_eq!(v.overdue, vec![Overdue::Result]);
+        w.ok(&handler(), "2006-03-28", resolved("c1", 0));
+        let v = view(&w, "c1", end("2006-03-28", 0));
+        assert!(v.overdue.is_empty());
+        assert_eq!(v.late, vec![Overdue::Result]);
+        // Before the result was recorded (as of 03-28 00:30), it was still open.
+        let v = view(
+            &w,
+            "c1",
+            Timestamp::parse("2006-03-27T16:30:00.000Z").expect("ts"),
+        );
+        assert_eq!(v.overdue, vec![Overdue::Result]);
+    }
+
+    #[test]
+    fn a_due_date_beyond_the_calendar_is_unknown_not_guessed() {
+        let mut w = World::hunan();
+        w.file_and_refer("c1", "taizinai", "zz-office", "2026-12-15");
+        let at = end("2026-12-31", 0);
+        let v = view(&w, "c1", at);
+        assert_eq!(v.first_reply_due.date, Some(date("2026-12-18")));
+        assert_eq!(v.result_due.date, None);
+        assert!(v.result_due.unknown.as_deref().is_some_and(|m| m.contains("2027-01-14")
+            && m.contains("beyond the loaded calendar")));
+        assert_eq!(v.cap.date, None);
+        assert!(v.cap.unknown.is_some());
+        assert_eq!(v.overdue, vec![Overdue::Reply]);
+        w.ok(&handler(), "2026-12-16", extend("c1"));
+        let v = view(&w, "c1", at);
+        assert!(!v.lawfully_extended, "lawfulness cannot be established");
+        assert_eq!(v.progress_notices_due.len(), 1);
+        assert!(v.progress_notices_due[0].unknown.is_some());
+        let json = serde_json::to_value(&v).expect("json");
+        assert_eq!(json["result_due"]["date"], serde_json::Value::Null);
+        assert_eq!(json["overdue"], serde_json::json!(["reply"]));
+    }
+
+    #[test]
+    fn unknown_case_is_none() {
+        let w = World::hunan();
+        assert!(case_view(&w.model, &Calendar::builtin(), &id("nope"), end("2006-03-01", 0)).is_none());
+    }
+}
