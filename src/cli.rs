@@ -159,6 +159,53 @@ enum Command {
     },
     /// Measure throughput against baselines taken in the same run.
     Bench(crate::bench::BenchArgs),
+    /// A case's status: state, responsible body, due dates and what is overdue at --at.
+    Case {
+        #[arg(long)]
+        data: PathBuf,
+        id: String,
+        #[command(flatten)]
+        as_of: AsOfArgs,
+        /// Business time at which lateness is judged (default: the latest recorded_at in view).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A city's accountability record over a period, every figure as numerator/denominator.
+    City {
+        #[arg(long)]
+        data: PathBuf,
+        /// The city's body id (e.g. hn.changsha) or its name (长沙市).
+        name: String,
+        /// First day of the period (default: 1 January of the last year in view).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period (default: 31 December of that year).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        as_of: AsOfArgs,
+        /// Business time at which lateness is judged (default: the end of the period).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The yearly ranking of the cities (R24), with the top three.
+    Ranking {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        year: i32,
+        #[command(flatten)]
+        as_of: AsOfArgs,
+        /// Business time at which lateness is judged (default: the end of the year).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every record of a case, with seq, times, actor and body, and the command that proves its inclusion.
     Timeline {
         #[arg(long)]
@@ -559,6 +606,98 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Case {
+            data,
+            id,
+            as_of,
+            at,
+            json,
+        } => {
+            let folded = crate::reads::fold(&data, as_of.resolve()?)?;
+            let at = parse_at(at.as_deref())?.unwrap_or(folded.last_recorded_at);
+            let case = events::vocab::Id::new(id.clone()).map_err(|e| anyhow!("{e}"))?;
+            let cal = projections::calendar::Calendar::builtin();
+            let view = projections::views::case_view(&folded.model, &cal, &case, at)
+                .ok_or_else(|| anyhow!("no case {id} in the first {} records", folded.size))?;
+            print_read(json, &folded, &at, "case", serde_json::to_value(&view)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::City {
+            data,
+            name,
+            from,
+            to,
+            as_of,
+            at,
+            json,
+        } => {
+            let folded = crate::reads::fold(&data, as_of.resolve()?)?;
+            let city = find_city(&folded.model, &name)?;
+            let year = folded.last_recorded_at.shanghai_date().year();
+            let date = |s: Option<String>, d: events::time::Date| -> Result<events::time::Date> {
+                s.map_or(Ok(d), |s| {
+                    events::time::Date::parse(&s).map_err(|e| anyhow!("{e}"))
+                })
+            };
+            let from = date(
+                from,
+                events::time::Date::from_ymd(year, 1, 1).map_err(|e| anyhow!("{e}"))?,
+            )?;
+            let to = date(
+                to,
+                events::time::Date::from_ymd(year, 12, 31).map_err(|e| anyhow!("{e}"))?,
+            )?;
+            if to < from {
+                bail!("--to {to} is before --from {from}");
+            }
+            let at = match parse_at(at.as_deref())? {
+                Some(t) => t,
+                None => events::time::Timestamp::from_shanghai_date_end(to)
+                    .map_err(|e| anyhow!("{e}"))?,
+            };
+            let cal = projections::calendar::Calendar::builtin();
+            let rec = projections::views::city_record(&folded.model, &cal, &city, from, to, at);
+            print_read(json, &folded, &at, "city", serde_json::to_value(&rec)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ranking {
+            data,
+            year,
+            as_of,
+            at,
+            json,
+        } => {
+            let folded = crate::reads::fold(&data, as_of.resolve()?)?;
+            let end =
+                events::time::Date::from_ymd(year, 12, 31).map_err(|e| anyhow!("--year: {e}"))?;
+            let at = match parse_at(at.as_deref())? {
+                Some(t) => t,
+                None => events::time::Timestamp::from_shanghai_date_end(end)
+                    .map_err(|e| anyhow!("{e}"))?,
+            };
+            let cal = projections::calendar::Calendar::builtin();
+            let rows = projections::views::ranking(&folded.model, &cal, year, at);
+            if json {
+                print_read(true, &folded, &at, "ranking", serde_json::to_value(&rows)?)?;
+            } else {
+                println!(
+                    "ranking {year}, judged at {at}, as the ledger stood after {} records",
+                    folded.size
+                );
+                for r in &rows {
+                    println!(
+                        "{:>3}  {:<12} {:>5}‰  closure {}/{}{}",
+                        r.rank,
+                        r.name,
+                        r.score_permille,
+                        r.closure.numerator,
+                        r.closure.denominator,
+                        if r.top_three { "  top three" } else { "" }
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Timeline {
             data,
             case,
@@ -594,6 +733,107 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn parse_at(at: Option<&str>) -> Result<Option<events::time::Timestamp>> {
+    at.map(|t| events::time::Timestamp::parse(t).map_err(|e| anyhow!("--at: {e}")))
+        .transpose()
+}
+
+/// A city by body id or by name.
+fn find_city(model: &projections::model::Model, name: &str) -> Result<events::vocab::Id> {
+    let is_city = |b: &projections::model::Body| b.kind == events::vocab::BodyKind::CityGovernment;
+    for (id, b) in &model.bodies {
+        if is_city(b)
+            && (id.as_str() == name
+                || b.name.as_str() == name
+                || b.name.as_str().trim_end_matches('市') == name)
+        {
+            return Ok(id.clone());
+        }
+    }
+    let known: Vec<String> = model
+        .bodies
+        .iter()
+        .filter(|(_, b)| is_city(b))
+        .map(|(id, b)| format!("{id} ({})", b.name))
+        .collect();
+    bail!("no city {name:?}; the cities are: {}", known.join(", "))
+}
+
+/// Prints a read with what it reflects: the seq, the covering checkpoint and `at`.
+fn print_read(
+    json: bool,
+    folded: &crate::reads::Folded,
+    at: &events::time::Timestamp,
+    what: &str,
+    value: serde_json::Value,
+) -> Result<()> {
+    let out = serde_json::json!({
+        "as_of_seq": folded.size,
+        "at": at.to_string(),
+        "checkpoint": folded.checkpoint.as_ref().map(|(_, n)| n.clone()),
+        what: value,
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{what}, judged at {at}, as the ledger stood after {} records",
+            folded.size
+        );
+        print_tree(&out[what], 0);
+        if let Some((size, _)) = &folded.checkpoint {
+            println!("covered by the signed checkpoint of size {size}");
+        }
+    }
+    Ok(())
+}
+
+/// Human-readable rendering of a read: ratios as `n/d (p%)`, nested fields indented.
+fn print_tree(v: &serde_json::Value, depth: usize) {
+    let pad = "  ".repeat(depth);
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                match (
+                    x.get("numerator").and_then(|n| n.as_u64()),
+                    x.get("denominator").and_then(|d| d.as_u64()),
+                ) {
+                    (Some(n), Some(d)) if x.as_object().is_some_and(|o| o.len() == 2) => {
+                        let pct = if d == 0 {
+                            "-".to_string()
+                        } else {
+                            format!("{:.1}%", n as f64 * 100.0 / d as f64)
+                        };
+                        println!("{pad}{k}: {n}/{d} ({pct})");
+                    }
+                    _ if x.is_object() || x.is_array() => {
+                        println!("{pad}{k}:");
+                        print_tree(x, depth + 1);
+                    }
+                    _ => println!(
+                        "{pad}{k}: {}",
+                        x.as_str().map_or_else(|| x.to_string(), str::to_string)
+                    ),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                if x.is_object() || x.is_array() {
+                    println!("{pad}-");
+                    print_tree(x, depth + 1);
+                } else {
+                    println!(
+                        "{pad}- {}",
+                        x.as_str().map_or_else(|| x.to_string(), str::to_string)
+                    );
+                }
+            }
+        }
+        other => println!("{pad}{other}"),
     }
 }
 

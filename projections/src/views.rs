@@ -18,13 +18,9 @@
 //! - Every rate is a [`Ratio`] of integers, so an auditor can recount it.
 
 use crate::calendar::{BeyondCalendar, Calendar};
-use crate::model::{
-    fen_add, Case, CaseState, Model, ResponsibilityChain, TimelineEntry,
-};
+use crate::model::{fen_add, Case, CaseState, Model, ResponsibilityChain, TimelineEntry};
 use events::time::{Date, OffsetTime, Timestamp};
-use events::vocab::{
-    BodyKind, Category, Dimension, Fen, Id, Procedure, Rating, Text, Weights,
-};
+use events::vocab::{BodyKind, Category, Dimension, Fen, Id, Procedure, Rating, Text, Weights};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -74,8 +70,16 @@ impl Ratio {
     /// Compares two rates exactly (cross-multiplication); a rate with a zero
     /// denominator counts as 0.
     pub fn cmp_rate(&self, other: &Ratio) -> Ordering {
-        let a = if self.denominator == 0 { 0 } else { self.numerator };
-        let b = if other.denominator == 0 { 0 } else { other.numerator };
+        let a = if self.denominator == 0 {
+            0
+        } else {
+            self.numerator
+        };
+        let b = if other.denominator == 0 {
+            0
+        } else {
+            other.numerator
+        };
         let da = self.denominator.max(1);
         let db = other.denominator.max(1);
         (u128::from(a) * u128::from(db)).cmp(&(u128::from(b) * u128::from(da)))
@@ -160,10 +164,7 @@ fn deadlines(cal: &Calendar, c: &Case) -> Deadlines {
             None => notices_due.push(result_due.clone()),
             Some(base) if c.clock.progress_notice_days > 0 => {
                 let mut k: u32 = 1;
-                loop {
-                    let Some(n) = c.clock.progress_notice_days.checked_mul(k) else {
-                        break;
-                    };
+                while let Some(n) = c.clock.progress_notice_days.checked_mul(k) {
                     let raw = base.add_days(i64::from(n)).ok();
                     let bound_ok = match (&cap_r, raw, raw_cap) {
                         (Ok(_), _, _) => true,
@@ -211,7 +212,9 @@ fn owes(c: &Case) -> bool {
 }
 
 fn result_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
-    c.result_at().map(|a| &a.occurred_at).filter(|t| done_by(t, at))
+    c.result_at()
+        .map(|a| &a.occurred_at)
+        .filter(|t| done_by(t, at))
 }
 
 fn reply_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
@@ -637,7 +640,12 @@ pub fn city_record(
                 follow.numerator += 1;
             }
         }
-        if let Some(r) = c.ratings.iter().rev().find(|r| done_by(&r.at.occurred_at, at)) {
+        if let Some(r) = c
+            .ratings
+            .iter()
+            .rev()
+            .find(|r| done_by(&r.at.occurred_at, at))
+        {
             strict.denominator += 1;
             broad.denominator += 1;
             if r.rating == Rating::Satisfied {
@@ -704,7 +712,9 @@ pub fn city_record(
     let mut compliant = Ratio::new(0, 0);
     let mut flags = FlagCounts::default();
     for i in model.inspections.values() {
-        let Some(conduct) = &i.conducted else { continue };
+        let Some(conduct) = &i.conducted else {
+            continue;
+        };
         if !body_in_city(model, &i.department, city)
             || !done_by(&conduct.at.occurred_at, at)
             || !in_period(conduct.at.date(), from, to)
@@ -807,6 +817,90 @@ pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<R
     rows
 }
 
+// ---------------------------------------------------------------------------
+// An enterprise's file (R21).
+
+/// A promise made to an enterprise, with the body bound today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromiseLine {
+    pub id: Id,
+    pub body: Id,
+    pub body_bound_today: Id,
+    pub status: crate::model::PromiseStatus,
+    pub due: Option<Date>,
+    pub compensation_paid: Fen,
+}
+
+/// An inspection an enterprise received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InspectionLine {
+    pub id: Id,
+    pub department: Id,
+    pub conducted: Option<Date>,
+    pub compliant: bool,
+    pub flags: crate::model::InspectionFlags,
+    pub yearly_count: u32,
+}
+
+/// An enterprise's file at `at`: its cases (as [`CaseView`]s), the promises
+/// made to it and the inspections it received, each in id order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnterpriseView {
+    pub id: Id,
+    pub name: Text,
+    pub city: Id,
+    pub cases: Vec<CaseView>,
+    pub promises: Vec<PromiseLine>,
+    pub inspections: Vec<InspectionLine>,
+}
+
+/// The file of `enterprise` at `at`, or `None` if it is not registered.
+pub fn enterprise_view(
+    model: &Model,
+    cal: &Calendar,
+    enterprise: &Id,
+    at: Timestamp,
+) -> Option<EnterpriseView> {
+    let e = model.enterprises.get(enterprise)?;
+    Some(EnterpriseView {
+        id: e.id.clone(),
+        name: e.name.clone(),
+        city: e.city.clone(),
+        cases: model
+            .cases
+            .values()
+            .filter(|c| &c.enterprise == enterprise)
+            .filter_map(|c| case_view(model, cal, &c.id, at))
+            .collect(),
+        promises: model
+            .promises
+            .values()
+            .filter(|p| p.beneficiary.as_ref() == Some(enterprise))
+            .map(|p| PromiseLine {
+                id: p.id.clone(),
+                body: p.body.clone(),
+                body_bound_today: model.body_bound_today(p),
+                status: p.status,
+                due: p.due,
+                compensation_paid: p.compensation_paid,
+            })
+            .collect(),
+        inspections: model
+            .inspections
+            .values()
+            .filter(|i| &i.enterprise == enterprise)
+            .map(|i| InspectionLine {
+                id: i.id.clone(),
+                department: i.department.clone(),
+                conducted: i.conducted.as_ref().map(|c| c.at.date()),
+                compliant: i.conducted.is_some() && i.flags.compliant(),
+                flags: i.flags,
+                yearly_count: i.yearly_count,
+            })
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -867,7 +961,10 @@ mod tests {
         assert_eq!(v.first_reply_due.date, Some(date("2006-03-01")));
         assert_eq!(v.result_due.date, Some(date("2006-03-27")));
         assert_eq!(v.cap.date, Some(date("2006-05-24")));
-        assert!(v.progress_notices_due.is_empty(), "no notices unless extended");
+        assert!(
+            v.progress_notices_due.is_empty(),
+            "no notices unless extended"
+        );
         assert_eq!(v.responsible, Some(id("zz-office")));
         assert!(v.overdue.is_empty());
 
@@ -893,7 +990,11 @@ mod tests {
         let v = view(&w, "c1", end("2006-05-24", 0));
         assert_eq!(
             v.overdue,
-            vec![Overdue::Reply, Overdue::ProgressNotice, Overdue::CapExceeded]
+            vec![
+                Overdue::Reply,
+                Overdue::ProgressNotice,
+                Overdue::CapExceeded
+            ]
         );
         // A result closes every open obligation; the late ones stay visible.
         w.ok(&handler(), "2006-05-25", resolved("c1", 0));
@@ -938,8 +1039,11 @@ mod tests {
         let v = view(&w, "c1", at);
         assert_eq!(v.first_reply_due.date, Some(date("2026-12-18")));
         assert_eq!(v.result_due.date, None);
-        assert!(v.result_due.unknown.as_deref().is_some_and(|m| m.contains("2027-01-14")
-            && m.contains("beyond the loaded calendar")));
+        assert!(v
+            .result_due
+            .unknown
+            .as_deref()
+            .is_some_and(|m| m.contains("2027-01-14") && m.contains("beyond the loaded calendar")));
         assert_eq!(v.cap.date, None);
         assert!(v.cap.unknown.is_some());
         assert_eq!(v.overdue, vec![Overdue::Reply]);
@@ -953,9 +1057,362 @@ mod tests {
         assert_eq!(json["overdue"], serde_json::json!(["reply"]));
     }
 
+    fn supervisor() -> Actor {
+        key("province-office", &[Role::Supervisor])
+    }
+
+    fn evaluator() -> Actor {
+        key("province-office", &[Role::Evaluator])
+    }
+
+    fn accountability(
+        subject: events::vocab::Subject,
+        body: &str,
+    ) -> events::vocab::AccountabilityImposed {
+        events::vocab::AccountabilityImposed {
+            subject,
+            body: id(body),
+            persons: vec![text("handler"), text("deputy")],
+            measure: text("criticism"),
+        }
+    }
+
+    fn feedback(
+        city: &str,
+        d: Dimension,
+        rating: u32,
+        respondents: u32,
+    ) -> events::vocab::EvaluationFeedbackRecorded {
+        events::vocab::EvaluationFeedbackRecorded {
+            source: events::vocab::FeedbackSource::Questionnaire,
+            city: id(city),
+            year: 2006,
+            dimension: d,
+            rating,
+            respondents,
+        }
+    }
+
+    fn point(city: &str, e: &str, county: &str) -> events::vocab::MonitoringPointNamed {
+        events::vocab::MonitoringPointNamed {
+            city: id(city),
+            enterprise: id(e),
+            county: text(county),
+            year: 2006,
+        }
+    }
+
+    fn project(p: &str, planned: i64) -> events::vocab::ProjectSigned {
+        events::vocab::ProjectSigned {
+            project: id(p),
+            enterprise: id("taizinai"),
+            city: id("zhuzhou"),
+            occasion: text("Central China Expo"),
+            planned_funds: fen(planned),
+            leader: text("leader"),
+            tracker: text("tracker"),
+        }
+    }
+
+    /// A small Zhuzhou world for the spring of 2006 (see `city_record_figures`).
+    fn zhuzhou_world() -> World {
+        use events::vocab::{
+            CompensationPaid, ComplaintRejected, Excuse, Milestone, ProjectFundsArrived,
+            ProjectMilestoneReached, RatingSource, Subject,
+        };
+        let mut w = World::hunan();
+        // c1: replied, resolved and rated on time, closed.
+        w.file_and_refer("c1", "taizinai", "zz-office", "2006-02-24");
+        w.ok(&handler(), "2006-02-27", first_reply("c1"));
+        w.ok(&handler(), "2006-03-10", resolved("c1", 500_000));
+        w.ok(
+            &ent("taizinai"),
+            "2006-03-11",
+            rated("c1", Rating::Satisfied, RatingSource::Enterprise),
+        );
+        w.ok(&centre(), "2006-03-12", closed("c1"));
+        // c2: never replied; extended in time (notices due 04-17, 04-30, 05-15; cap 06-01); none sent.
+        w.file_and_refer("c2", "zz-other", "zz-office", "2006-03-01");
+        w.ok(&handler(), "2006-03-20", extend("c2"));
+        w.ok(
+            &supervisor(),
+            "2006-04-19",
+            accountability(Subject::Case(id("c2")), "zz-office"),
+        );
+        // c3: rejected, not received.
+        w.file("c3", "taizinai", "2006-03-02");
+        w.ok(
+            &centre(),
+            "2006-03-02",
+            ComplaintRejected {
+                case: id("c3"),
+                reason: text("not a complaint"),
+            },
+        );
+        // c5: replied on time, result late (due Mon 04-03), basically satisfied.
+        w.file_and_refer("c5", "taizinai", "zz-office", "2006-03-03");
+        w.ok(&handler(), "2006-03-03", first_reply("c5"));
+        w.ok(&handler(), "2006-04-10", resolved("c5", 20_000));
+        w.ok(
+            &ent("taizinai"),
+            "2006-04-11",
+            rated("c5", Rating::BasicallySatisfied, RatingSource::Enterprise),
+        );
+        // A Changsha case, never closed.
+        w.file_and_refer("cs1", "dushi", "cs-office", "2006-03-01");
+        // Promises: p1 breached after a change of government, compensated, accountability; p2 kept.
+        let promisor = key("zz-aic", &[Role::Promisor]);
+        w.ok(
+            &promisor,
+            "2006-01-10",
+            promise_made("p1", "zz-aic", Some("taizinai")),
+        );
+        w.ok(
+            &promisor,
+            "2006-01-10",
+            promise_made("p2", "zz-aic", Some("zz-other")),
+        );
+        w.ok(
+            &promisor,
+            "2006-03-05",
+            breached("p1", Excuse::ChangeOfGovernment),
+        );
+        w.ok(
+            &promisor,
+            "2006-03-25",
+            CompensationPaid {
+                promise: id("p1"),
+                amount: fen(300_000),
+                to: id("taizinai"),
+            },
+        );
+        w.ok(
+            &supervisor(),
+            "2006-03-26",
+            accountability(Subject::Promise(id("p1")), "zz-aic"),
+        );
+        w.ok(&promisor, "2006-03-06", kept("p2"));
+        let cs = key("cs-office", &[Role::Promisor]);
+        w.ok(&cs, "2006-01-10", promise_made("cs-p", "cs-office", None));
+        w.ok(&cs, "2006-03-06", kept("cs-p"));
+        // Projects: 23,000 of 100,000 fen arrived; one of two started.
+        let tracker = key("zz-office", &[Role::ProjectTracker]);
+        w.ok(&tracker, "2006-03-01", project("pr1", 97_000));
+        w.ok(&tracker, "2006-03-01", project("pr2", 3_000));
+        w.ok(
+            &tracker,
+            "2006-03-15",
+            ProjectMilestoneReached {
+                project: id("pr1"),
+                milestone: Milestone::Started,
+                note: text("ground broken"),
+            },
+        );
+        w.ok(
+            &tracker,
+            "2006-03-16",
+            ProjectFundsArrived {
+                project: id("pr1"),
+                amount: fen(23_000),
+            },
+        );
+        // Inspections: one compliant; one unapproved and unregistered, which
+        // opens a derived case filed 04-20 (received, nothing due yet).
+        w.compliant_inspection("i2", "zz-tax", "zz-other", &["tax"], "2006-03-15");
+        w.ok(
+            &key("zz-aic", &[Role::Inspector]),
+            "2006-04-20",
+            conducted("i1", "zz-aic", "taizinai", &["fire"]),
+        );
+        // Monitoring points: one by the 30 November deadline, one after.
+        w.ok(
+            &evaluator(),
+            "2006-04-01",
+            point("zhuzhou", "taizinai", "lusong"),
+        );
+        w.ok(
+            &evaluator(),
+            "2006-12-01",
+            point("zhuzhou", "zz-other", "lusong"),
+        );
+        // Evaluation: awareness (80×3 + 90×1)/4 = 82.5 → 825‰; handling 70 → 700‰.
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("zhuzhou", Dimension::ServiceAwareness, 80, 3),
+        );
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("zhuzhou", Dimension::ServiceAwareness, 90, 1),
+        );
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("zhuzhou", Dimension::ComplaintHandling, 70, 2),
+        );
+        w
+    }
+
+    #[test]
+    fn city_record_figures() {
+        let w = zhuzhou_world();
+        let r = city_record(
+            &w.model,
+            &Calendar::builtin(),
+            &id("zhuzhou"),
+            date("2006-01-01"),
+            date("2006-12-31"),
+            end("2006-04-20", 0),
+        );
+        let q = Ratio::new;
+        // c1, c2, c5 and the derived case of i1; c3 rejected, cs1 in Changsha.
+        assert_eq!(r.received, 4);
+        assert_eq!(r.closure, q(1, 4));
+        assert_eq!(r.first_reply_on_time, q(2, 3), "c1, c5 on time; c2 overdue");
+        assert_eq!(
+            r.result_on_time,
+            q(1, 2),
+            "c1 on time, c5 late; c2 extended to 06-01"
+        );
+        assert_eq!(r.progress_notices, q(0, 1), "c2's notice due 04-17");
+        assert_eq!(r.open_overdue, q(1, 4));
+        // c2 (imposed), c5 (not), p1 (imposed), i1 (not).
+        assert_eq!(r.accountability_follow_through, q(2, 4));
+        assert_eq!(r.satisfaction_strict, q(1, 2));
+        assert_eq!(r.satisfaction_broad, q(2, 2));
+        assert_eq!(r.losses_recovered, fen(520_000));
+        assert_eq!(r.promises_kept, q(1, 2));
+        assert_eq!(r.breaches_forbidden_excuse, q(1, 1));
+        assert_eq!(r.compensation_paid, fen(300_000));
+        assert_eq!(r.projects_started, q(1, 2));
+        assert_eq!(r.project_funds, q(23_000, 100_000));
+        assert_eq!(r.inspections_compliant, q(1, 2));
+        assert_eq!(
+            r.inspection_flags,
+            FlagCounts {
+                unapproved: 1,
+                unregistered: 1,
+                ..FlagCounts::default()
+            }
+        );
+        assert_eq!(r.monitoring.count, 2);
+        assert_eq!(r.monitoring.distinct_counties, 1);
+        assert_eq!(r.monitoring.filed_by_deadline, q(1, 2));
+        assert!(!r.monitoring.meets_minimum);
+        let dims: Vec<u64> = r
+            .evaluation
+            .dimensions
+            .iter()
+            .map(|d| d.mean_permille)
+            .collect();
+        assert_eq!(dims, vec![825, 0, 0, 0, 700]);
+        assert_eq!(r.evaluation.score_permille, 305);
+        // JSON: every rate keeps numerator and denominator; money is integer fen.
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(
+            json["closure"],
+            serde_json::json!({"numerator": 1, "denominator": 4})
+        );
+        assert_eq!(json["losses_recovered"], serde_json::json!(520_000));
+        // A period that ends before c5 was filed and an earlier `at`.
+        let r = city_record(
+            &w.model,
+            &Calendar::builtin(),
+            &id("zhuzhou"),
+            date("2006-02-01"),
+            date("2006-03-02"),
+            end("2006-03-10", 0),
+        );
+        assert_eq!(r.received, 2);
+        assert_eq!(r.result_on_time, q(1, 1));
+        assert_eq!(r.first_reply_on_time, q(1, 2));
+    }
+
+    #[test]
+    fn ranking_breaks_a_score_tie_by_closure_then_by_id() {
+        let mut w = zhuzhou_world();
+        w.body(
+            "hengyang",
+            events::vocab::BodyKind::CityGovernment,
+            None,
+            None,
+            "2006-01-04",
+        );
+        w.body(
+            "yueyang",
+            events::vocab::BodyKind::CityGovernment,
+            None,
+            None,
+            "2006-01-04",
+        );
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("hengyang", Dimension::LawEnforcement, 100, 1),
+        );
+        // Changsha: 800 + (70 + 75)/2 = 725 → (800 + 725) × 200 / 1000 = 305, Zhuzhou's score.
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("changsha", Dimension::ServiceAttitude, 80, 1),
+        );
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("changsha", Dimension::LawEnforcement, 70, 1),
+        );
+        w.ok(
+            &evaluator(),
+            "2006-12-10",
+            feedback("changsha", Dimension::LawEnforcement, 75, 1),
+        );
+        let rows = ranking(&w.model, &Calendar::builtin(), 2006, end("2006-12-31", 0));
+        let got: Vec<(&str, u64, u32, bool)> = rows
+            .iter()
+            .map(|r| (r.city.as_str(), r.score_permille, r.rank, r.top_three))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // Tie at 305: Zhuzhou closed 1 of 4, Changsha 0 of 1.
+                ("zhuzhou", 305, 1, true),
+                ("changsha", 305, 2, true),
+                ("hengyang", 200, 3, true),
+                // Tie at 0 with 0/0 closure: by id.
+                ("xiangtan", 0, 4, false),
+                ("yueyang", 0, 5, false),
+            ]
+        );
+        assert_eq!(rows[0].closure, Ratio::new(1, 4));
+        assert_eq!(rows[1].closure, Ratio::new(0, 1));
+    }
+
+    #[test]
+    fn enterprise_view_lists_cases_promises_and_inspections() {
+        let w = zhuzhou_world();
+        let cal = Calendar::builtin();
+        let v = enterprise_view(&w.model, &cal, &id("taizinai"), end("2006-04-20", 0))
+            .expect("enterprise");
+        let cases: Vec<&str> = v.cases.iter().map(|c| c.id.as_str()).collect();
+        assert!(cases.contains(&"c1") && cases.contains(&"c3") && cases.contains(&"c5"));
+        assert!(!cases.contains(&"c2"));
+        assert_eq!(v.promises.len(), 1);
+        assert_eq!(v.promises[0].compensation_paid, fen(300_000));
+        assert_eq!(v.inspections.len(), 1);
+        assert!(!v.inspections[0].compliant && v.inspections[0].flags.unapproved);
+        assert!(enterprise_view(&w.model, &cal, &id("nobody"), end("2006-04-20", 0)).is_none());
+    }
+
     #[test]
     fn unknown_case_is_none() {
         let w = World::hunan();
-        assert!(case_view(&w.model, &Calendar::builtin(), &id("nope"), end("2006-03-01", 0)).is_none());
+        assert!(case_view(
+            &w.model,
+            &Calendar::builtin(),
+            &id("nope"),
+            end("2006-03-01", 0)
+        )
+        .is_none());
     }
 }

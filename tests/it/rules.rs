@@ -171,3 +171,66 @@ fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no case"));
 }
+
+#[test]
+fn supervisor_reads_case_city_and_ranking_with_the_seq_and_checkpoint_they_reflect() {
+    let (f, l) = Fixture::new();
+    let ent = key(10);
+    l.submit(&f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    ))
+    .unwrap();
+    l.submit(&f.sign(&ent, f.complaint(&ent, "case-1")))
+        .unwrap();
+    let size = l.head().size;
+    drop(l);
+    let data = f.data();
+    let out = run(&["case", "--data", path_str(&data), "case-1", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["as_of_seq"].as_u64(), Some(size));
+    assert!(v["checkpoint"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("\n{size}\n")));
+    assert!(v["case"]["first_reply_due"]["date"].is_string(), "{v}");
+    // The same read twice gives the same bytes (no wall clock anywhere).
+    let again = run(&["case", "--data", path_str(&data), "case-1", "--json"]);
+    assert_eq!(out.stdout, again.stdout);
+    let year = ledger::ledger::wall_clock()
+        .shanghai_date()
+        .year()
+        .to_string();
+    let out = run(&["city", "--data", path_str(&data), "changsha", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["city"]["received"].as_u64(), Some(1));
+    assert_eq!(v["city"]["closure"]["denominator"].as_u64(), Some(1));
+    assert_eq!(v["city"]["closure"]["numerator"].as_u64(), Some(0));
+    let out = run(&[
+        "ranking",
+        "--data",
+        path_str(&data),
+        "--year",
+        &year,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["city", "--data", path_str(&data), "nowhere"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the cities are"));
+}
