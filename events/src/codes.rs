@@ -82,6 +82,9 @@ codes! {
     Unavailable = "unavailable",
     /// A batch holds more statements than allowed.
     BatchTooLarge = "batch_too_large",
+    /// A rule of DOMAIN.md refuses the statement (a lifecycle, an authority or
+    /// a reference); the message starts with the rule's own code (see FORMAT.md).
+    RuleViolated = "rule_violated",
 }
 
 impl fmt::Display for Code {

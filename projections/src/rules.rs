@@ -4,7 +4,7 @@
 //! statement (so the key is valid and one of its roles may sign this event
 //! type) and before anything is written. It judges the statement against the
 //! current [`Model`]: lifecycles, referenced ids, duplicates and authority.
-//! A refusal is a [`Rejection`] whose code is [`Code::InvalidBody`] and whose
+//! A refusal is a [`Rejection`] whose code is [`Code::RuleViolated`] and whose
 //! message starts with the rule's own stable code (`case_not_accepted: ...`);
 //! [`RULE_CODES`] lists every such code. An accepted record may carry
 //! [`Flag`]s: facts that are recorded, not refused (an unapproved inspection,
@@ -192,7 +192,7 @@ impl std::fmt::Display for RuleCode {
 
 /// The rule code a rejection from [`check`] starts with.
 pub fn rule_of(r: &Rejection) -> Option<RuleCode> {
-    if r.code != Code::InvalidBody {
+    if r.code != Code::RuleViolated {
         return None;
     }
     r.message
@@ -202,7 +202,7 @@ pub fn rule_of(r: &Rejection) -> Option<RuleCode> {
 
 fn refuse(rule: RuleCode, message: impl AsRef<str>) -> Rejection {
     Rejection::new(
-        Code::InvalidBody,
+        Code::RuleViolated,
         format!("{}: {}", rule.as_str(), message.as_ref()),
     )
 }

@@ -40,7 +40,7 @@ fn lifecycle_resolving_a_case_never_accepted_is_refused_and_appends_nothing() {
         }),
     );
     let e = l.submit(&resolve).unwrap_err();
-    assert_eq!(e.code, Code::InvalidBody);
+    assert_eq!(e.code, Code::RuleViolated);
     assert!(
         e.message.starts_with("case_not_accepted") || e.message.starts_with("case_not_responsible"),
         "{e}"
