@@ -206,6 +206,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Promises, optionally only overdue, breached or disputed ones, or those binding one body today.
+    Promises {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_parser = ["overdue", "breached", "disputed"])]
+        status: Option<String>,
+        /// The body bound today (after reorganisations).
+        #[arg(long)]
+        body: Option<String>,
+        #[command(flatten)]
+        as_of: AsOfArgs,
+        /// Business time at which lateness is judged (default: the latest recorded_at in view).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The inspection registry with its flags (R13, R14).
+    Inspections {
+        #[arg(long)]
+        data: PathBuf,
+        /// Only flagged inspections (unapproved, unregistered, repeated, over the cap, fee demanded).
+        #[arg(long)]
+        flagged: bool,
+        #[command(flatten)]
+        as_of: AsOfArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Every record of a case, with seq, times, actor and body, and the command that proves its inclusion.
     Timeline {
         #[arg(long)]
@@ -698,6 +727,48 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Promises {
+            data,
+            status,
+            body,
+            as_of,
+            at,
+            json,
+        } => {
+            let folded = crate::reads::fold(&data, as_of.resolve()?)?;
+            let at = parse_at(at.as_deref())?.unwrap_or(folded.last_recorded_at);
+            use projections::views::PromiseQuery as Q;
+            let query = match status.as_deref() {
+                Some("overdue") => Some(Q::Overdue),
+                Some("breached") => Some(Q::Breached),
+                Some("disputed") => Some(Q::Disputed),
+                _ => None,
+            };
+            let body = body
+                .map(|b| events::vocab::Id::new(b).map_err(|e| anyhow!("--body: {e}")))
+                .transpose()?;
+            let rows = projections::views::promise_list(&folded.model, query, body.as_ref(), at);
+            print_read(json, &folded, &at, "promises", serde_json::to_value(&rows)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspections {
+            data,
+            flagged,
+            as_of,
+            json,
+        } => {
+            let folded = crate::reads::fold(&data, as_of.resolve()?)?;
+            let at = folded.last_recorded_at;
+            let rows = projections::views::inspection_list(&folded.model, flagged);
+            print_read(
+                json,
+                &folded,
+                &at,
+                "inspections",
+                serde_json::to_value(&rows)?,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Timeline {
             data,
             case,
@@ -734,6 +805,17 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Prints a line to stdout; a reader that went away (`ledger city … | head`)
+/// ends the command quietly instead of a panic.
+macro_rules! emit {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
 }
 
 fn parse_at(at: Option<&str>) -> Result<Option<events::time::Timestamp>> {
@@ -777,15 +859,15 @@ fn print_read(
         what: value,
     });
     if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        emit!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!(
+        emit!(
             "{what}, judged at {at}, as the ledger stood after {} records",
             folded.size
         );
         print_tree(&out[what], 0);
         if let Some((size, _)) = &folded.checkpoint {
-            println!("covered by the signed checkpoint of size {size}");
+            emit!("covered by the signed checkpoint of size {size}");
         }
     }
     Ok(())
@@ -807,13 +889,13 @@ fn print_tree(v: &serde_json::Value, depth: usize) {
                         } else {
                             format!("{:.1}%", n as f64 * 100.0 / d as f64)
                         };
-                        println!("{pad}{k}: {n}/{d} ({pct})");
+                        emit!("{pad}{k}: {n}/{d} ({pct})");
                     }
                     _ if x.is_object() || x.is_array() => {
-                        println!("{pad}{k}:");
+                        emit!("{pad}{k}:");
                         print_tree(x, depth + 1);
                     }
-                    _ => println!(
+                    _ => emit!(
                         "{pad}{k}: {}",
                         x.as_str().map_or_else(|| x.to_string(), str::to_string)
                     ),
@@ -823,17 +905,17 @@ fn print_tree(v: &serde_json::Value, depth: usize) {
         serde_json::Value::Array(a) => {
             for x in a {
                 if x.is_object() || x.is_array() {
-                    println!("{pad}-");
+                    emit!("{pad}-");
                     print_tree(x, depth + 1);
                 } else {
-                    println!(
+                    emit!(
                         "{pad}- {}",
                         x.as_str().map_or_else(|| x.to_string(), str::to_string)
                     );
                 }
             }
         }
-        other => println!("{pad}{other}"),
+        other => emit!("{pad}{other}"),
     }
 }
 

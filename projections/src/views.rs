@@ -901,6 +901,116 @@ pub fn enterprise_view(
     })
 }
 
+/// Which promises a supervisor asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromiseQuery {
+    /// Due day ended at `at` while still open (made or varied, not kept).
+    Overdue,
+    Breached,
+    /// A dispute by the beneficiary not yet settled.
+    Disputed,
+}
+
+/// One promise in a supervisor's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromiseListLine {
+    pub id: Id,
+    pub body: Id,
+    /// The body bound today, after reorganisations (a change of office holder never changes it).
+    pub body_bound_today: Id,
+    pub beneficiary: Option<Id>,
+    pub form: events::vocab::PromiseForm,
+    pub status: crate::model::PromiseStatus,
+    pub due: Option<Date>,
+    pub overdue: bool,
+    pub excuse: Option<events::vocab::Excuse>,
+    /// The breach was excused by a forbidden reason (art. 31): itself a violation.
+    pub forbidden_excuse: bool,
+    pub dispute_open: bool,
+    pub compensation_paid: Fen,
+}
+
+/// Promises matching `query` (all when `None`) whose bound body today is
+/// `body` (any when `None`), in id order, judged at `at`.
+pub fn promise_list(
+    model: &Model,
+    query: Option<PromiseQuery>,
+    body: Option<&Id>,
+    at: Timestamp,
+) -> Vec<PromiseListLine> {
+    use crate::model::PromiseStatus as S;
+    model
+        .promises
+        .values()
+        .map(|p| {
+            let open = matches!(p.status, S::Made | S::Varied);
+            let overdue = open
+                && p.due
+                    .and_then(|d| Timestamp::from_shanghai_date_end(d).ok())
+                    .is_some_and(|end| end <= at);
+            PromiseListLine {
+                id: p.id.clone(),
+                body: p.body.clone(),
+                body_bound_today: model.body_bound_today(p),
+                beneficiary: p.beneficiary.clone(),
+                form: p.form,
+                status: p.status,
+                due: p.due,
+                overdue,
+                excuse: p.breach.as_ref().map(|b| b.excuse),
+                forbidden_excuse: p.breach.as_ref().is_some_and(|b| b.forbidden),
+                dispute_open: p.dispute_open(),
+                compensation_paid: p.compensation_paid,
+            }
+        })
+        .filter(|l| match query {
+            None => true,
+            Some(PromiseQuery::Overdue) => l.overdue,
+            Some(PromiseQuery::Breached) => l.status == S::Breached,
+            Some(PromiseQuery::Disputed) => l.dispute_open,
+        })
+        .filter(|l| body.is_none_or(|b| &l.body_bound_today == b))
+        .collect()
+}
+
+/// One inspection in the registry, with its flags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistryLine {
+    pub enterprise: Id,
+    #[serde(flatten)]
+    pub line: InspectionLine,
+}
+
+/// The inspection registry (only flagged ones when `flagged_only`), in id order.
+pub fn inspection_list(model: &Model, flagged_only: bool) -> Vec<RegistryLine> {
+    model
+        .inspections
+        .values()
+        .filter(|i| i.conducted.is_some())
+        .filter(|i| {
+            let f = &i.flags;
+            !flagged_only
+                || f.unapproved
+                || f.unregistered
+                || f.repeated
+                || f.over_cap
+                || f.fee_demanded
+                || f.approval_pending
+        })
+        .map(|i| RegistryLine {
+            enterprise: i.enterprise.clone(),
+            line: InspectionLine {
+                id: i.id.clone(),
+                department: i.department.clone(),
+                conducted: i.conducted.as_ref().map(|c| c.at.date()),
+                compliant: i.flags.compliant(),
+                flags: i.flags,
+                yearly_count: i.yearly_count,
+            },
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,3 +234,62 @@ fn supervisor_reads_case_city_and_ranking_with_the_seq_and_checkpoint_they_refle
     let out = run(&["city", "--data", path_str(&data), "nowhere"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("the cities are"));
 }
+
+#[test]
+fn r14_the_inspection_registry_lists_flagged_inspections() {
+    let (f, l) = Fixture::new();
+    let inspector = key(13);
+    l.submit(&f.grant(
+        &f.registrar,
+        &inspector,
+        Party::Body("changsha.aic".into()),
+        vec![Role::Inspector],
+    ))
+    .unwrap();
+    l.submit(&f.sign(
+        &inspector,
+        Event::InspectionConducted(InspectionConducted {
+            inspection: id("insp-1"),
+            department: id("changsha.aic"),
+            enterprise: id("ent-1"),
+            items: vec![id("licence")],
+            findings: text("未经批准的检查"),
+        }),
+    ))
+    .unwrap();
+    drop(l);
+    let data = f.data();
+    let out = run(&[
+        "inspections",
+        "--data",
+        path_str(&data),
+        "--flagged",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v["inspections"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"].as_str(), Some("insp-1"));
+    assert_eq!(rows[0]["flags"]["unapproved"].as_bool(), Some(true));
+    assert_eq!(rows[0]["compliant"].as_bool(), Some(false));
+    let out = run(&[
+        "promises",
+        "--data",
+        path_str(&data),
+        "--status",
+        "breached",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["promises"].as_array().map(Vec::len), Some(0));
+}
