@@ -203,12 +203,42 @@ fn deadlines(cal: &Calendar, c: &Case) -> Deadlines {
     }
 }
 
-/// Whether the case still owes something: not rejected, withdrawn or closed.
-fn owes(c: &Case) -> bool {
-    !matches!(
-        c.state,
-        CaseState::Rejected | CaseState::Withdrawn | CaseState::Closed
-    )
+/// Whether the case is closed at `at`, judged by the business time of its
+/// steps (a closure or a reopening after `at` has not happened yet then).
+fn closed_at(c: &Case, at: Timestamp) -> bool {
+    let mut closed = false;
+    for e in c.timeline.iter().filter(|e| e.occurred_at.instant() <= at) {
+        match e.kind {
+            "case_closed" => closed = true,
+            "case_reopened" => closed = false,
+            _ => {}
+        }
+    }
+    closed
+}
+
+/// Whether the case still owes something at `at`: not rejected, withdrawn or
+/// closed by then (steps after `at`, by business time, have not happened yet).
+fn owes(c: &Case, at: Timestamp) -> bool {
+    let mut open = true;
+    for e in c.timeline.iter().filter(|e| e.occurred_at.instant() <= at) {
+        match e.kind {
+            "complaint_rejected" | "complaint_withdrawn" | "case_closed" => open = false,
+            "case_reopened" => open = true,
+            _ => {}
+        }
+    }
+    open
+}
+
+/// Whether any of the accountability records `seqs` was imposed by `at`.
+fn imposed_by(
+    imposed: &std::collections::HashMap<u64, Timestamp>,
+    seqs: &[u64],
+    at: Timestamp,
+) -> bool {
+    seqs.iter()
+        .any(|s| imposed.get(s).is_some_and(|t| *t <= at))
 }
 
 fn result_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
@@ -271,7 +301,7 @@ fn notice_compliance(c: &Case, dl: &Deadlines, at: Timestamp) -> (u64, u64) {
 ///   (whether or not the case was extended).
 fn overdue_of(c: &Case, dl: &Deadlines, at: Timestamp) -> Vec<Overdue> {
     let mut v = Vec::new();
-    if !owes(c) || result_by(c, at).is_some() {
+    if !owes(c, at) || result_by(c, at).is_some() {
         return v;
     }
     if reply_by(c, at).is_none() && dl.reply_due.date.is_some_and(|d| passed(d, at)) {
@@ -600,13 +630,18 @@ pub fn city_record(
     let mut strict = Ratio::new(0, 0);
     let mut broad = Ratio::new(0, 0);
     let mut losses = Fen::ZERO;
+    let imposed: std::collections::HashMap<u64, Timestamp> = model
+        .accountability
+        .iter()
+        .map(|a| (a.at.seq, a.at.occurred_at.instant()))
+        .collect();
     for c in model.cases.values() {
         if &c.city != city || !in_period(c.filed.date(), from, to) || c.rejected.is_some() {
             continue;
         }
         received += 1;
         let dl = deadlines(cal, c);
-        if c.state == CaseState::Closed && c.closed.is_some_and(|x| done_by(&x.occurred_at, at)) {
+        if closed_at(c, at) {
             closure.numerator += 1;
         }
         if let Some(d) = dl.reply_due.date {
@@ -636,7 +671,7 @@ pub fn city_record(
         }
         if !open.is_empty() || !late_of(c, &dl, at).is_empty() {
             follow.denominator += 1;
-            if !c.accountability.is_empty() {
+            if imposed_by(&imposed, &c.accountability, at) {
                 follow.numerator += 1;
             }
         }
@@ -655,8 +690,14 @@ pub fn city_record(
                 broad.numerator += 1;
             }
         }
-        if result_by(c, at).is_some() {
-            losses = fen_add(losses, c.losses_recovered);
+        // A later resolution states the total again: take the latest by `at`.
+        if let Some(r) = c
+            .resolutions
+            .iter()
+            .rev()
+            .find(|r| done_by(&r.at.occurred_at, at))
+        {
+            losses = fen_add(losses, r.losses_recovered);
         }
     }
     closure.denominator = received;
@@ -681,7 +722,7 @@ pub fn city_record(
                 forbidden.numerator += 1;
             }
             follow.denominator += 1;
-            if !p.accountability.is_empty() {
+            if imposed_by(&imposed, &p.accountability, at) {
                 follow.numerator += 1;
             }
         }
@@ -727,7 +768,7 @@ pub fn city_record(
             compliant.numerator += 1;
         } else {
             follow.denominator += 1;
-            if !i.accountability.is_empty() {
+            if imposed_by(&imposed, &i.accountability, at) {
                 follow.numerator += 1;
             }
         }

@@ -2,6 +2,7 @@
 
 mod append;
 mod crash;
+mod recount;
 mod rules;
 mod strace;
 mod support;
