@@ -13,20 +13,18 @@ fn lifecycle_resolving_a_case_never_accepted_is_refused_and_appends_nothing() {
     let (f, l) = Fixture::new();
     let ent = key(10);
     let handler = key(12);
-    l.submit(&f.grant(
-        &f.registrar,
+    f.granted(
+        &l,
         &ent,
         Party::Enterprise("ent-1".into()),
         vec![Role::Enterprise],
-    ))
-    .unwrap();
-    l.submit(&f.grant(
-        &f.registrar,
+    );
+    f.granted(
+        &l,
         &handler,
         Party::Body("changsha.aic".into()),
         vec![Role::Handler],
-    ))
-    .unwrap();
+    );
     l.submit(&f.sign(&ent, f.complaint(&ent, "case-1")))
         .unwrap();
     let before = l.head().size;
@@ -51,25 +49,7 @@ fn lifecycle_resolving_a_case_never_accepted_is_refused_and_appends_nothing() {
 #[test]
 fn r13_an_unapproved_inspection_is_recorded_flagged_and_opens_a_case_signed_by_the_ledger() {
     let (f, l) = Fixture::new();
-    let inspector = key(13);
-    l.submit(&f.grant(
-        &f.registrar,
-        &inspector,
-        Party::Body("changsha.aic".into()),
-        vec![Role::Inspector],
-    ))
-    .unwrap();
-    let conduct = f.sign(
-        &inspector,
-        Event::InspectionConducted(InspectionConducted {
-            inspection: id("insp-1"),
-            department: id("changsha.aic"),
-            enterprise: id("ent-1"),
-            items: vec![id("licence")],
-            findings: text("未经批准的检查"),
-        }),
-    );
-    let r = l.submit(&conduct).unwrap();
+    let r = f.unapproved_inspection(&l);
     // The derived complaint follows at the next seq, in the same batch.
     let derived = Record::parse(&l.read_leaf(r.seq + 1).unwrap()).unwrap();
     let stmt = &derived.signed.statement;
@@ -113,26 +93,8 @@ fn statement_ids_of_derived_records_are_reserved_for_the_ledger() {
 #[test]
 fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
     let (f, l) = Fixture::new();
-    let inspector = key(13);
-    l.submit(&f.grant(
-        &f.registrar,
-        &inspector,
-        Party::Body("changsha.aic".into()),
-        vec![Role::Inspector],
-    ))
-    .unwrap();
     let before = l.head().size;
-    let conduct = f.sign(
-        &inspector,
-        Event::InspectionConducted(InspectionConducted {
-            inspection: id("insp-1"),
-            department: id("changsha.aic"),
-            enterprise: id("ent-1"),
-            items: vec![id("licence")],
-            findings: text("未经批准的检查"),
-        }),
-    );
-    let r = l.submit(&conduct).unwrap();
+    let r = f.unapproved_inspection(&l);
     drop(l);
     let case = format!("auto-{}", r.seq);
     let data = f.data();
@@ -176,13 +138,12 @@ fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
 fn supervisor_reads_case_city_and_ranking_with_the_seq_and_checkpoint_they_reflect() {
     let (f, l) = Fixture::new();
     let ent = key(10);
-    l.submit(&f.grant(
-        &f.registrar,
+    f.granted(
+        &l,
         &ent,
         Party::Enterprise("ent-1".into()),
         vec![Role::Enterprise],
-    ))
-    .unwrap();
+    );
     l.submit(&f.sign(&ent, f.complaint(&ent, "case-1")))
         .unwrap();
     let size = l.head().size;
@@ -238,25 +199,7 @@ fn supervisor_reads_case_city_and_ranking_with_the_seq_and_checkpoint_they_refle
 #[test]
 fn r14_the_inspection_registry_lists_flagged_inspections() {
     let (f, l) = Fixture::new();
-    let inspector = key(13);
-    l.submit(&f.grant(
-        &f.registrar,
-        &inspector,
-        Party::Body("changsha.aic".into()),
-        vec![Role::Inspector],
-    ))
-    .unwrap();
-    l.submit(&f.sign(
-        &inspector,
-        Event::InspectionConducted(InspectionConducted {
-            inspection: id("insp-1"),
-            department: id("changsha.aic"),
-            enterprise: id("ent-1"),
-            items: vec![id("licence")],
-            findings: text("未经批准的检查"),
-        }),
-    ))
-    .unwrap();
+    f.unapproved_inspection(&l);
     drop(l);
     let data = f.data();
     let out = run(&[

@@ -179,6 +179,35 @@ impl Fixture {
         items.iter().map(|b| l.submit(b)).collect()
     }
 
+    /// Grants `k` to a party with roles and appends it.
+    pub fn granted(&self, l: &Ledger, k: &SigningKey, holder: Party, roles: Vec<Role>) {
+        l.submit(&self.grant(&self.registrar, k, holder, roles))
+            .unwrap();
+    }
+
+    /// Appends an inspection of ent-1 by Changsha's AIC conducted without
+    /// approval or registration (R13/R14), by a new inspector key; returns its receipt.
+    pub fn unapproved_inspection(&self, l: &Ledger) -> ledger::ledger::Receipt {
+        let inspector = key(13);
+        self.granted(
+            l,
+            &inspector,
+            Party::Body("changsha.aic".into()),
+            vec![Role::Inspector],
+        );
+        let conduct = self.sign(
+            &inspector,
+            Event::InspectionConducted(InspectionConducted {
+                inspection: id("insp-1"),
+                department: id("changsha.aic"),
+                enterprise: id("ent-1"),
+                items: vec![id("licence")],
+                findings: text("未经批准的检查"),
+            }),
+        );
+        l.submit(&conduct).unwrap()
+    }
+
     /// A complaint by enterprise ent-1 (needs an enterprise key granted first).
     pub fn complaint(&self, _actor: &SigningKey, case: &str) -> Event {
         Event::ComplaintFiled(ComplaintFiled {

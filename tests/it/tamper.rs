@@ -18,20 +18,13 @@ fn history() -> (Fixture, Ledger) {
     let (f, l) = Fixture::new();
     let ent = key(10);
     let clerk = key(11);
-    l.submit(&f.grant(
-        &f.registrar,
+    f.granted(
+        &l,
         &ent,
         Party::Enterprise("ent-1".into()),
         vec![Role::Enterprise],
-    ))
-    .unwrap();
-    l.submit(&f.grant(
-        &f.registrar,
-        &clerk,
-        Party::Body("centre".into()),
-        vec![Role::Intake],
-    ))
-    .unwrap();
+    );
+    f.granted(&l, &clerk, Party::Body("centre".into()), vec![Role::Intake]);
     for i in 0..20 {
         let who = if i % 2 == 0 { &ent } else { &clerk };
         l.submit(&f.sign(who, f.complaint(who, &format!("case-{i}"))))
