@@ -118,7 +118,14 @@ pub struct Prepared {
 type Reply = mpsc::Sender<Vec<Result<Receipt, Rejection>>>;
 
 enum Request {
-    Append { items: Vec<Prepared>, reply: Reply },
+    Append {
+        items: Vec<Prepared>,
+        reply: Reply,
+    },
+    /// The digest of the sequencer's domain model, after everything before it.
+    ModelDigest {
+        reply: mpsc::Sender<[u8; 32]>,
+    },
 }
 
 /// The latest committed state, for readers.
@@ -853,6 +860,17 @@ impl Ledger {
         (ok, bad)
     }
 
+    /// The digest of the sequencer's domain model after every request sent
+    /// before this call (`None` if the writer has stopped).
+    pub fn model_digest(&self) -> Option<[u8; 32]> {
+        let (reply, rx) = mpsc::channel();
+        self.tx
+            .as_ref()?
+            .send(Request::ModelDigest { reply })
+            .ok()?;
+        rx.recv().ok()
+    }
+
     /// Why the writer stopped, if it did.
     pub fn failure(&self) -> Option<String> {
         self.shared.failed.lock().ok().and_then(|f| f.clone())
@@ -1078,11 +1096,15 @@ impl Sequencer {
                     Err(_) => break,
                 },
             };
-            let mut requests = vec![first];
-            let mut count = requests
-                .iter()
-                .map(|Request::Append { items, .. }| items.len())
-                .sum::<usize>();
+            let (first_items, first_reply) = match first {
+                Request::Append { items, reply } => (items, reply),
+                Request::ModelDigest { reply } => {
+                    let _ = reply.send(self.model.digest());
+                    continue;
+                }
+            };
+            let mut count = first_items.len();
+            let mut requests = vec![(first_items, first_reply)];
             let deadline = Instant::now() + self.config.batch_wait;
             while count < self.config.batch_max {
                 let next = if self.config.batch_wait.is_zero() {
@@ -1091,14 +1113,18 @@ impl Sequencer {
                     rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 };
                 match next {
-                    Ok(r) => {
-                        let Request::Append { items, .. } = &r;
+                    Ok(Request::Append { items, reply }) => {
                         if count + items.len() > self.config.batch_max {
-                            carry = Some(r);
+                            carry = Some(Request::Append { items, reply });
                             break;
                         }
                         count += items.len();
-                        requests.push(r);
+                        requests.push((items, reply));
+                    }
+                    // Answered after the batch before it, so it sees that batch.
+                    Ok(r @ Request::ModelDigest { .. }) => {
+                        carry = Some(r);
+                        break;
                     }
                     Err(_) => break,
                 }
@@ -1126,7 +1152,7 @@ impl Sequencer {
 
     /// Checks, stages, writes and syncs one batch, then answers. Returns an
     /// error only when storage failed (the writer must stop).
-    fn commit(&mut self, requests: Vec<Request>) -> Result<(), String> {
+    fn commit(&mut self, requests: Vec<(Vec<Prepared>, Reply)>) -> Result<(), String> {
         let wall = self.wall();
         let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(requests.len());
         let mut replies: Vec<Reply> = Vec::with_capacity(requests.len());
@@ -1139,7 +1165,7 @@ impl Sequencer {
             prev: self.prev,
             last: self.last_recorded_at,
         };
-        for Request::Append { items, reply } in requests {
+        for (items, reply) in requests {
             let mut outs = Vec::with_capacity(items.len());
             for p in items {
                 outs.push(self.stage(p.env, p.signature_checked, wall, &mut b)?);

@@ -3,6 +3,7 @@
 mod append;
 mod crash;
 mod recount;
+mod replay;
 mod rules;
 mod strace;
 mod support;
