@@ -55,13 +55,7 @@ fn receipt_is_durable_and_retry_returns_the_same_receipt() {
 #[test]
 fn same_id_with_different_content_is_refused() {
     let (f, l) = Fixture::new();
-    let ent = key(10);
-    f.granted(
-        &l,
-        &ent,
-        Party::Enterprise("ent-1".into()),
-        vec![Role::Enterprise],
-    );
+    let ent = f.enterprise_key(&l);
     let mut s = f.statement(&ent, f.complaint(&ent, "case-1"));
     s.id = "fixed-id".into();
     l.submit(&s.clone().sign(&ent).to_envelope(None)).unwrap();
@@ -99,13 +93,7 @@ fn unknown_and_revoked_keys_are_refused() {
     refused(&l, &f.sign(&stranger, f.body("x")), Code::UnknownKey);
     let clerk = key(11);
     f.granted(&l, &clerk, Party::Body("centre".into()), vec![Role::Intake]);
-    let ent = key(10);
-    f.granted(
-        &l,
-        &ent,
-        Party::Enterprise("ent-1".into()),
-        vec![Role::Enterprise],
-    );
+    f.enterprise_key(&l);
     l.submit(&f.sign(&clerk, f.complaint(&clerk, "case-ok")))
         .unwrap();
     l.submit(&f.sign(
@@ -126,13 +114,7 @@ fn unknown_and_revoked_keys_are_refused() {
 #[test]
 fn key_not_authorised_or_not_holder_is_refused() {
     let (f, l) = Fixture::new();
-    let ent = key(10);
-    f.granted(
-        &l,
-        &ent,
-        Party::Enterprise("ent-1".into()),
-        vec![Role::Enterprise],
-    );
+    let ent = f.enterprise_key(&l);
     // An enterprise key may not register bodies.
     refused(&l, &f.sign(&ent, f.body("x")), Code::KeyNotAuthorised);
     // Acting for a body the key is not held by.
@@ -329,13 +311,7 @@ fn a_second_process_is_told_which_pid_holds_the_data_directory() {
 #[test]
 fn a_lost_index_is_rebuilt_from_the_log_with_keys_and_ids() {
     let (f, l) = Fixture::new();
-    let ent = key(10);
-    f.granted(
-        &l,
-        &ent,
-        Party::Enterprise("ent-1".into()),
-        vec![Role::Enterprise],
-    );
+    let ent = f.enterprise_key(&l);
     let stmt = f.sign(&ent, f.complaint(&ent, "case-1"));
     let r1 = l.submit(&stmt).unwrap();
     drop(l);

@@ -98,7 +98,7 @@ fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
     drop(l);
     let case = format!("auto-{}", r.seq);
     let data = f.data();
-    let out = run(&[
+    let v = run_json(&[
         "timeline",
         "--data",
         path_str(&data),
@@ -106,12 +106,6 @@ fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
         &case,
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let records = v["records"].as_array().unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["seq"].as_u64(), Some(r.seq + 1));
@@ -137,25 +131,13 @@ fn an_inquiry_replays_a_case_timeline_as_the_ledger_stood_then() {
 #[test]
 fn supervisor_reads_case_city_and_ranking_with_the_seq_and_checkpoint_they_reflect() {
     let (f, l) = Fixture::new();
-    let ent = key(10);
-    f.granted(
-        &l,
-        &ent,
-        Party::Enterprise("ent-1".into()),
-        vec![Role::Enterprise],
-    );
+    let ent = f.enterprise_key(&l);
     l.submit(&f.sign(&ent, f.complaint(&ent, "case-1")))
         .unwrap();
     let size = l.head().size;
     drop(l);
     let data = f.data();
-    let out = run(&["case", "--data", path_str(&data), "case-1", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(&["case", "--data", path_str(&data), "case-1", "--json"]);
     assert_eq!(v["as_of_seq"].as_u64(), Some(size));
     assert!(v["checkpoint"]
         .as_str()
@@ -163,19 +145,14 @@ fn supervisor_reads_case_city_and_ranking_with_the_seq_and_checkpoint_they_refle
         .contains(&format!("\n{size}\n")));
     assert!(v["case"]["first_reply_due"]["date"].is_string(), "{v}");
     // The same read twice gives the same bytes (no wall clock anywhere).
+    let first = run(&["case", "--data", path_str(&data), "case-1", "--json"]);
     let again = run(&["case", "--data", path_str(&data), "case-1", "--json"]);
-    assert_eq!(out.stdout, again.stdout);
+    assert_eq!(first.stdout, again.stdout);
     let year = ledger::ledger::wall_clock()
         .shanghai_date()
         .year()
         .to_string();
-    let out = run(&["city", "--data", path_str(&data), "changsha", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = run_json(&["city", "--data", path_str(&data), "changsha", "--json"]);
     assert_eq!(v["city"]["received"].as_u64(), Some(1));
     assert_eq!(v["city"]["closure"]["denominator"].as_u64(), Some(1));
     assert_eq!(v["city"]["closure"]["numerator"].as_u64(), Some(0));
@@ -202,25 +179,19 @@ fn r14_the_inspection_registry_lists_flagged_inspections() {
     f.unapproved_inspection(&l);
     drop(l);
     let data = f.data();
-    let out = run(&[
+    let v = run_json(&[
         "inspections",
         "--data",
         path_str(&data),
         "--flagged",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = v["inspections"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["id"].as_str(), Some("insp-1"));
     assert_eq!(rows[0]["flags"]["unapproved"].as_bool(), Some(true));
     assert_eq!(rows[0]["compliant"].as_bool(), Some(false));
-    let out = run(&[
+    let v = run_json(&[
         "promises",
         "--data",
         path_str(&data),
@@ -228,11 +199,5 @@ fn r14_the_inspection_registry_lists_flagged_inspections() {
         "breached",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["promises"].as_array().map(Vec::len), Some(0));
 }

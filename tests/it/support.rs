@@ -185,6 +185,18 @@ impl Fixture {
             .unwrap();
     }
 
+    /// Grants ent-1's own key (`key(10)`, enterprise role) and returns it.
+    pub fn enterprise_key(&self, l: &Ledger) -> SigningKey {
+        let ent = key(10);
+        self.granted(
+            l,
+            &ent,
+            Party::Enterprise("ent-1".into()),
+            vec![Role::Enterprise],
+        );
+        ent
+    }
+
     /// Appends an inspection of ent-1 by Changsha's AIC conducted without
     /// approval or registration (R13/R14), by a new inspector key; returns its receipt.
     pub fn unapproved_inspection(&self, l: &Ledger) -> ledger::ledger::Receipt {
@@ -235,6 +247,17 @@ pub fn run(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Runs the binary, insists that it succeeded, and parses its JSON output.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "ledger {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 pub fn path_str(p: &Path) -> &str {
