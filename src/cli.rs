@@ -19,6 +19,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Prints a line to stdout; a reader that went away (`ledger city … | head`)
+/// ends the command quietly instead of a panic.
+macro_rules! emit {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "ledger",
@@ -156,6 +167,11 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
         seq: u64,
+    },
+    /// Discard the persisted projections and rebuild them from the log (the ledger must not be served meanwhile).
+    Rebuild {
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Measure throughput against baselines taken in the same run.
     Bench(crate::bench::BenchArgs),
@@ -635,6 +651,17 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Rebuild { data } => {
+            let r = crate::ledger::rebuild_projections(&data)?;
+            emit!(
+                "ledger: rebuilt the projections of {} records in {:.2} s (model digest {}); peak memory {} KiB",
+                r.records,
+                r.seconds,
+                events::codec::hex(&r.digest),
+                crate::bench::peak_rss_kib().map_or("unknown".into(), |k| k.to_string())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Case {
             data,
             id,
@@ -805,17 +832,6 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Prints a line to stdout; a reader that went away (`ledger city … | head`)
-/// ends the command quietly instead of a panic.
-macro_rules! emit {
-    ($($arg:tt)*) => {{
-        let mut out = std::io::stdout().lock();
-        if writeln!(out, $($arg)*).is_err() {
-            std::process::exit(0);
-        }
-    }};
 }
 
 fn parse_at(at: Option<&str>) -> Result<Option<events::time::Timestamp>> {

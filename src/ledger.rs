@@ -15,6 +15,7 @@
 use crate::hashes::{HashFileReader, HashStore};
 use crate::keyfile;
 use crate::log::{self, LogIndex, LogWriter, FRAME_CHECKPOINT, FRAME_RECORD};
+use crate::projstore;
 use anyhow::{bail, Context};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use events::checkpoint::{Checkpoint, SignedCheckpoint};
@@ -44,6 +45,12 @@ const INDEX_VERSION: &[u8] = b"ledger-index-v2";
 
 /// The most statements one request may carry (one HTTP batch, one stdin window).
 pub const BATCH_ITEMS_MAX: usize = 4096;
+/// A start-up that replayed at least this many records saves a projection
+/// snapshot at once, so the next start-up does not replay them again.
+const SNAPSHOT_AFTER_REPLAY: u64 = 10_000;
+/// The sequencer saves a projection snapshot after this many records since
+/// the last one (and at close), bounding the replay after a crash.
+const SNAPSHOT_EVERY: u64 = 250_000;
 
 /// Tunables of an open ledger. Every queue and batch is bounded.
 #[derive(Clone, Debug)]
@@ -118,14 +125,7 @@ pub struct Prepared {
 type Reply = mpsc::Sender<Vec<Result<Receipt, Rejection>>>;
 
 enum Request {
-    Append {
-        items: Vec<Prepared>,
-        reply: Reply,
-    },
-    /// The digest of the sequencer's domain model, after everything before it.
-    ModelDigest {
-        reply: mpsc::Sender<[u8; 32]>,
-    },
+    Append { items: Vec<Prepared>, reply: Reply },
 }
 
 /// The latest committed state, for readers.
@@ -150,6 +150,10 @@ struct Shared {
     indexed: Arc<std::sync::atomic::AtomicU64>,
     hashes: HashFileReader,
     verifier: NoteVerifier,
+    /// The domain model as of the durable head. The sequencer holds the write
+    /// lock from the first record it stages until the batch is synced and the
+    /// head published, so readers never see a record that is not durable.
+    model: RwLock<Model>,
 }
 
 /// An open ledger. Dropping it stops the sequencer after the batch in flight.
@@ -520,26 +524,42 @@ impl Ledger {
             last_recorded_at = r.recorded_at;
         }
 
-        // The domain model: every record folded in order (the registry gives each
-        // actor's holder and roles, which never change for a key).
-        let mut model = Model::default();
-        for seq in 0..size {
-            let r = read(seq)?;
-            let stmt = &r.signed.statement;
-            let (holder, roles) = match registry.key(&stmt.actor) {
-                Some(e) => (e.holder.clone(), e.roles.clone()),
-                None => (
-                    events::keys::Party::Authority,
-                    vec![events::keys::Role::Root],
-                ),
-            };
-            model.apply(&Applied {
-                seq,
-                recorded_at: r.recorded_at,
-                statement: stmt,
-                actor_holder: &holder,
-                actor_roles: &roles,
-            });
+        // The domain model: the persisted projection if it reflects a prefix of
+        // this log, caught up from its seq; otherwise every record folded in
+        // order (the registry gives each actor's holder and roles, which never
+        // change for a key).
+        let head_of = |n: u64| -> Option<ChainHash> {
+            (n >= 1 && n <= size)
+                .then(|| index.read_leaf(n - 1).ok())
+                .flatten()
+                .map(|b| record::chain_hash(&b))
+        };
+        let (mut model, from) = match projstore::load(&db, head_of)? {
+            Ok((m, meta)) => (m, meta.seq),
+            Err(why) => {
+                if !matches!(why, projstore::Unusable::Missing) || size > 1 {
+                    notices.push(format!("{why}; replaying all {size} records"));
+                }
+                (Model::default(), 0)
+            }
+        };
+        if from > 0 && from < size {
+            notices.push(format!(
+                "projection reflects {from} of {size} records; catching up"
+            ));
+        }
+        crate::reads::replay(
+            |seq| index.read_leaf(seq),
+            from..size,
+            None,
+            &mut registry,
+            false,
+            &mut model,
+        )?;
+        let mut snapshot_seq = from;
+        if size - from >= SNAPSHOT_AFTER_REPLAY {
+            projstore::save(&db, &model, size, &prev_head)?;
+            snapshot_seq = size;
         }
         let system_key = keyfile::read_key(&dir.join("system.key"))?;
         if KeyId::of(&system_key.verifying_key()) != registry.system {
@@ -564,10 +584,11 @@ impl Ledger {
             indexed: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             hashes: hashes.reader()?,
             verifier: signer.verifier(),
+            model: RwLock::new(model),
         });
         let (tx, rx) = mpsc::sync_channel(config.queue_max);
         let seq = Sequencer {
-            model,
+            snapshot_seq,
             system_key,
             config: config.clone(),
             log: writer,
@@ -863,12 +884,18 @@ impl Ledger {
     /// The digest of the sequencer's domain model after every request sent
     /// before this call (`None` if the writer has stopped).
     pub fn model_digest(&self) -> Option<[u8; 32]> {
-        let (reply, rx) = mpsc::channel();
-        self.tx
-            .as_ref()?
-            .send(Request::ModelDigest { reply })
-            .ok()?;
-        rx.recv().ok()
+        self.shared.model.read().ok().map(|m| m.digest())
+    }
+
+    /// Runs `f` on the domain model as of the durable head (every record
+    /// acknowledged so far, nothing that is not durable) and that head.
+    pub fn with_model<T>(&self, f: impl FnOnce(&Model, &Head) -> T) -> anyhow::Result<T> {
+        let model =
+            self.shared.model.read().map_err(|_| {
+                anyhow::anyhow!("the domain model is unavailable (the writer failed)")
+            })?;
+        let head = self.head();
+        Ok(f(&model, &head))
     }
 
     /// Why the writer stopped, if it did.
@@ -985,8 +1012,8 @@ struct Sequencer {
     signer: NoteSigner,
     db: sled::Db,
     shared: Arc<Shared>,
-    /// The domain state the rules of DOMAIN.md are checked against.
-    model: Model,
+    /// Records reflected in the last projection snapshot saved.
+    snapshot_seq: u64,
     /// Signs the records the ledger derives itself.
     system_key: SigningKey,
     /// Ids committed but perhaps not yet in the index (the indexer runs behind).
@@ -1098,10 +1125,6 @@ impl Sequencer {
             };
             let (first_items, first_reply) = match first {
                 Request::Append { items, reply } => (items, reply),
-                Request::ModelDigest { reply } => {
-                    let _ = reply.send(self.model.digest());
-                    continue;
-                }
             };
             let mut count = first_items.len();
             let mut requests = vec![(first_items, first_reply)];
@@ -1121,15 +1144,14 @@ impl Sequencer {
                         count += items.len();
                         requests.push((items, reply));
                     }
-                    // Answered after the batch before it, so it sees that batch.
-                    Ok(r @ Request::ModelDigest { .. }) => {
-                        carry = Some(r);
-                        break;
-                    }
                     Err(_) => break,
                 }
             }
-            if let Err(msg) = self.commit(requests) {
+            let result = self.commit(requests);
+            if result.is_ok() && self.next_seq - self.snapshot_seq >= SNAPSHOT_EVERY {
+                self.save_snapshot();
+            }
+            if let Err(msg) = result {
                 if let Ok(mut f) = self.shared.failed.lock() {
                     *f = Some(msg.clone());
                 }
@@ -1140,6 +1162,7 @@ impl Sequencer {
             }
         }
         let _ = self.hashes.flush();
+        self.save_snapshot();
         self.indexer.take();
         if let Some(t) = self.indexer_thread.take() {
             let _ = t.join();
@@ -1148,6 +1171,24 @@ impl Sequencer {
 
     fn wall(&self) -> Timestamp {
         now()
+    }
+
+    /// Persists the projection (the model and the seq it reflects). A failure
+    /// is reported, not fatal: the projection is derived and the next open
+    /// catches up from the last snapshot that was saved, or from genesis.
+    fn save_snapshot(&mut self) {
+        if self.snapshot_seq == self.next_seq {
+            return;
+        }
+        let Ok(model) = self.shared.model.read() else {
+            return;
+        };
+        match projstore::save(&self.db, &model, self.next_seq, &self.prev) {
+            Ok(_) => self.snapshot_seq = self.next_seq,
+            Err(e) => eprintln!(
+                "ledger: saving the projection snapshot failed ({e:#}); the next open replays from the last one"
+            ),
+        }
     }
 
     /// Checks, stages, writes and syncs one batch, then answers. Returns an
@@ -1165,10 +1206,16 @@ impl Sequencer {
             prev: self.prev,
             last: self.last_recorded_at,
         };
+        // Held until the batch is durable and published (see `Shared::model`).
+        let shared = self.shared.clone();
+        let mut model = shared
+            .model
+            .write()
+            .map_err(|_| "the model lock is poisoned".to_string())?;
         for (items, reply) in requests {
             let mut outs = Vec::with_capacity(items.len());
             for p in items {
-                outs.push(self.stage(p.env, p.signature_checked, wall, &mut b)?);
+                outs.push(self.stage(p.env, p.signature_checked, wall, &mut b, &mut model)?);
             }
             outcomes.push(outs);
             replies.push(reply);
@@ -1250,6 +1297,7 @@ impl Sequencer {
             self.prev = prev;
             self.last_recorded_at = last;
         }
+        drop(model);
         for (reply, outs) in replies.into_iter().zip(outcomes) {
             let results = outs
                 .into_iter()
@@ -1311,6 +1359,7 @@ impl Sequencer {
         signature_checked: bool,
         wall: Timestamp,
         b: &mut BatchState,
+        model: &mut Model,
     ) -> Result<Outcome, String> {
         let stmt = &env.signed.statement;
         let content = Statement::content_hash(&env.signed.bytes);
@@ -1383,7 +1432,7 @@ impl Sequencer {
             actor_roles: &roles,
         };
         // The rules of DOMAIN.md, against the state as of this record.
-        let flags = match rules::check(&self.model, &applied) {
+        let flags = match rules::check(model, &applied) {
             Ok(f) => f,
             Err(e) => return refuse(e),
         };
@@ -1405,9 +1454,9 @@ impl Sequencer {
         }
         // Accepted: from here on the batch's state moves forward.
         self.registry.apply(stmt, seq);
-        self.model.apply(&applied);
+        model.apply(&applied);
         let derived = if flags.contains(&Flag::OpensCase) {
-            rules::derived_complaint(&self.model, &applied, &flags, seq + 1).map(|body| Statement {
+            rules::derived_complaint(model, &applied, &flags, seq + 1).map(|body| Statement {
                 origin: self.registry.origin.clone(),
                 id: format!("{}{seq}", events::registry::DERIVED_ID_PREFIX),
                 actor: self.registry.system,
@@ -1450,7 +1499,7 @@ impl Sequencer {
                 signed,
                 recorded_at: (self.registry.clock == Clock::Simulated).then_some(recorded_at),
             };
-            match self.stage(denv, true, wall, b)? {
+            match self.stage(denv, true, wall, b, model)? {
                 Outcome::Staged(_) => {}
                 other => {
                     let why = match other {
@@ -1509,6 +1558,43 @@ pub fn receipt_from(log: &LogIndex, seq: u64) -> anyhow::Result<Receipt> {
         leaf_hash: merkle::leaf_hash(&leaf),
         chain_hash: record::chain_hash(&leaf),
         checkpoint,
+    })
+}
+
+/// What `ledger rebuild` did.
+#[derive(Debug, Clone)]
+pub struct Rebuilt {
+    pub records: u64,
+    /// Opening the ledger with no projection: the log scan, the index check
+    /// and the replay of every record, then the snapshot saved.
+    pub seconds: f64,
+    pub digest: [u8; 32],
+}
+
+/// Discards the persisted projection and rebuilds it from the log (the
+/// ledger must not be open elsewhere: this takes its lock).
+pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
+    if !dir.join("log").is_dir() {
+        bail!("{} is not a ledger data directory (no log/)", dir.display());
+    }
+    {
+        let _lock = lock_dir(dir)?;
+        let mut notices = Vec::new();
+        let db = open_index(dir, Config::default().index_cache_bytes, &mut notices)?;
+        projstore::clear(&db)?;
+        db.flush()?;
+    }
+    let t = Instant::now();
+    let l = Ledger::open(dir, Config::default())?;
+    let records = l.head().size;
+    let digest = l
+        .model_digest()
+        .ok_or_else(|| anyhow::anyhow!("the model is unavailable"))?;
+    l.close()?;
+    Ok(Rebuilt {
+        records,
+        seconds: t.elapsed().as_secs_f64(),
+        digest,
     })
 }
 

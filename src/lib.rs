@@ -20,4 +20,5 @@ pub mod keyfile;
 pub mod ledger;
 pub mod log;
 pub mod progress;
+pub mod projstore;
 pub mod reads;

@@ -9,7 +9,7 @@
 use crate::ledger::LogView;
 use anyhow::{anyhow, bail, Result};
 use events::keys::{Party, Role};
-use events::record::Record;
+use events::record::{Decoded, Record};
 use events::registry::Registry;
 use events::time::Timestamp;
 use projections::model::{Applied, Model};
@@ -50,44 +50,32 @@ pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
         Some(n) => n,
         None => view.size(),
     };
-    let mut model = Model::default();
-    let mut registry: Option<Registry> = None;
-    let mut size = 0u64;
-    let mut last = None;
-    for seq in 0..limit {
-        let leaf = view.read_leaf(seq)?;
-        let r = Record::parse(&leaf).map_err(|e| anyhow!("seq {seq}: {e}"))?;
-        if let Some(t) = as_of.time {
-            if r.recorded_at > t {
-                break;
-            }
+    let genesis = Record::parse(&view.read_leaf(0)?).map_err(|e| anyhow!("genesis: {e}"))?;
+    if let Some(t) = as_of.time {
+        if genesis.recorded_at > t {
+            bail!("no record was recorded at or before the --as-of time");
         }
-        let stmt = &r.signed.statement;
-        let (holder, roles) = match &mut registry {
-            None => {
-                registry = Some(Registry::genesis(stmt).map_err(|e| anyhow!("genesis: {e}"))?);
-                (Party::Authority, vec![Role::Root])
-            }
-            Some(reg) => {
-                let who = reg
-                    .key(&stmt.actor)
-                    .map(|e| (e.holder.clone(), e.roles.clone()));
-                reg.apply(stmt, seq);
-                who.unwrap_or((Party::Authority, vec![Role::Root]))
-            }
-        };
-        model.apply(&Applied {
-            seq,
-            recorded_at: r.recorded_at,
-            statement: stmt,
-            actor_holder: &holder,
-            actor_roles: &roles,
-        });
-        size = seq + 1;
-        last = Some(r.recorded_at);
     }
-    let last_recorded_at =
-        last.ok_or_else(|| anyhow!("no record was recorded at or before the --as-of time"))?;
+    let mut registry =
+        Registry::genesis(&genesis.signed.statement).map_err(|e| anyhow!("genesis: {e}"))?;
+    let mut model = Model::default();
+    model.apply(&Applied {
+        seq: 0,
+        recorded_at: genesis.recorded_at,
+        statement: &genesis.signed.statement,
+        actor_holder: &Party::Authority,
+        actor_roles: &[Role::Root],
+    });
+    let end = replay(
+        |seq| view.read_leaf(seq),
+        1..limit,
+        as_of.time,
+        &mut registry,
+        true,
+        &mut model,
+    )?;
+    let size = end.size.max(1);
+    let last_recorded_at = end.last_recorded_at.unwrap_or(genesis.recorded_at);
     let checkpoint = match view.checkpoint_at(size)? {
         Some(n) => Some((size, n)),
         None => match view.nearest_checkpoints(size) {
@@ -95,13 +83,149 @@ pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
             _ => None,
         },
     };
-    let registry = registry.ok_or_else(|| anyhow!("the log holds no genesis"))?;
     Ok(Folded {
         model,
         registry,
         size,
         last_recorded_at,
         checkpoint,
+    })
+}
+
+/// Where a [`replay`] stopped.
+#[derive(Clone, Copy, Debug)]
+pub struct Replayed {
+    /// The records folded are 0..size (the range's start when none was).
+    pub size: u64,
+    /// The `recorded_at` of the last record folded, if any was.
+    pub last_recorded_at: Option<Timestamp>,
+}
+
+/// Records decoded per message from a decoding thread to the fold.
+const REPLAY_CHUNK: u64 = 1024;
+/// Decoded chunks each decoding thread may hold ahead of the fold.
+const REPLAY_AHEAD: usize = 4;
+
+/// Folds records `range` (read by `read`) into `model`, in order, stopping
+/// before the first record recorded after `until`. Each actor's holder and
+/// roles come from `registry`; with `grow_registry` every record is also
+/// applied to it (a fold from genesis), otherwise it must already hold every
+/// key (the ledger's start-up, which rebuilt it from the log first).
+///
+/// Records are decoded with [`Record::decode_trusted`] (no canonical-form or
+/// signature check: the log was verified as it was written) on every core, in
+/// chunks dealt round-robin to the decoding threads, and folded on the calling
+/// thread in seq order: the result is the fold of the records one by one.
+pub fn replay<R>(
+    read: R,
+    range: std::ops::Range<u64>,
+    until: Option<Timestamp>,
+    registry: &mut Registry,
+    grow_registry: bool,
+    model: &mut Model,
+) -> Result<Replayed>
+where
+    R: Fn(u64) -> std::io::Result<Vec<u8>> + Sync,
+{
+    use std::sync::mpsc;
+    let mut out = Replayed {
+        size: range.start,
+        last_recorded_at: None,
+    };
+    if range.is_empty() {
+        return Ok(out);
+    }
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let read = &read;
+    std::thread::scope(|s| -> Result<Replayed> {
+        let mut rxs = Vec::with_capacity(workers);
+        let mut spent = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx) = mpsc::sync_channel::<Result<Vec<Decoded>>>(REPLAY_AHEAD);
+            let (spent_tx, spent_rx) = mpsc::channel::<Vec<Decoded>>();
+            rxs.push(rx);
+            spent.push(spent_tx);
+            let range = range.clone();
+            let worker = std::thread::Builder::new().name("replay-decode".into());
+            worker.spawn_scoped(s, move || {
+                let mut start = range.start + w as u64 * REPLAY_CHUNK;
+                while start < range.end {
+                    while let Ok(done) = spent_rx.try_recv() {
+                        drop(done);
+                    }
+                    let end = (start + REPLAY_CHUNK).min(range.end);
+                    let mut chunk = Vec::with_capacity((end - start) as usize);
+                    for seq in start..end {
+                        let decoded = read(seq)
+                            .map_err(|e| anyhow!("reading seq {seq}: {e}"))
+                            .and_then(|b| {
+                                Record::decode_trusted(&b).map_err(|e| anyhow!("seq {seq}: {e}"))
+                            });
+                        match decoded {
+                            Ok(d) => chunk.push(d),
+                            Err(e) => {
+                                let _ = tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    if tx.send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                    start += workers as u64 * REPLAY_CHUNK;
+                }
+            })?;
+        }
+        let mut next = range.start;
+        let mut turn = 0usize;
+        'fold: while next < range.end {
+            let chunk = rxs[turn]
+                .recv()
+                .map_err(|_| anyhow!("a decoding thread stopped before seq {next}"))??;
+            let from = turn;
+            turn = (turn + 1) % workers;
+            for d in &chunk {
+                // Paired assertion: the record decoded is the one its frame's place says.
+                if d.seq != next {
+                    bail!(
+                        "the log is damaged: the frame for seq {next} holds seq {}",
+                        d.seq
+                    );
+                }
+                if until.is_some_and(|t| d.recorded_at > t) {
+                    break 'fold;
+                }
+                let stmt = &d.statement;
+                // The actor's entry as it stood before this record (a record
+                // never changes its own actor's holder or roles).
+                let (holder, roles) = match registry.key(&stmt.actor) {
+                    Some(e) => (&e.holder, e.roles.as_slice()),
+                    None => (&Party::Authority, [Role::Root].as_slice()),
+                };
+                model.apply(&Applied {
+                    seq: d.seq,
+                    recorded_at: d.recorded_at,
+                    statement: stmt,
+                    actor_holder: holder,
+                    actor_roles: roles,
+                });
+                if grow_registry {
+                    registry.apply(stmt, d.seq);
+                }
+                next += 1;
+                out.size = next;
+                out.last_recorded_at = Some(d.recorded_at);
+            }
+            // The chunk goes back to its decoding thread to be freed there: the
+            // fold is the one sequential part, so it does no deallocation.
+            let _ = spent[from].send(chunk);
+        }
+        // Dropping the receivers stops the decoding threads early.
+        drop(rxs);
+        drop(spent);
+        Ok(out)
     })
 }
 

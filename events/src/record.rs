@@ -147,6 +147,38 @@ impl Record {
         })
     }
 
+    /// Decodes a leaf the ledger itself wrote and checked when it appended it,
+    /// for replay only (rebuilding projections, reads): one pass of serde over
+    /// the bytes, with neither the canonical-form check nor the re-encoding of
+    /// [`Record::parse`], and the signature left unchecked (auditors use
+    /// `ledger verify`, which runs the full append-time check). It still
+    /// refuses bytes that are not a record, so a damaged log never panics a
+    /// replay.
+    pub fn decode_trusted(bytes: &[u8]) -> Result<Decoded, Rejection> {
+        let w: WireRecord = serde_json::from_slice(bytes)
+            .map_err(|e| Rejection::new(Code::MalformedJson, e.to_string()))?;
+        let s = w.statement;
+        let bad = |m: String| malformed(m);
+        let event = crate::vocab::decode_str(s.kind, s.schema, s.body.get())
+            .map_err(|e| bad(e.to_string()))?;
+        let time = |name: &str, e: crate::time::TimeError| bad(format!("{name}: {e}"));
+        Ok(Decoded {
+            seq: w.seq,
+            recorded_at: Timestamp::parse(w.recorded_at).map_err(|e| time("recorded_at", e))?,
+            statement: Statement {
+                origin: s.origin.into_owned(),
+                id: s.id.into_owned(),
+                actor: crate::keys::KeyId::parse(s.actor)
+                    .ok_or_else(|| bad(format!("actor {:?} is not a key id", s.actor)))?,
+                on_behalf_of: s.on_behalf_of,
+                issued_at: Timestamp::parse(s.issued_at).map_err(|e| time("issued_at", e))?,
+                occurred_at: crate::time::OffsetTime::parse(s.occurred_at)
+                    .map_err(|e| time("occurred_at", e))?,
+                event,
+            },
+        })
+    }
+
     /// The canonical bytes of this record (the Merkle leaf).
     pub fn encode(&self) -> Vec<u8> {
         encode(
@@ -157,6 +189,46 @@ impl Record {
             &self.signed.signature,
         )
     }
+}
+
+/// A record decoded for replay by [`Record::decode_trusted`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    pub seq: u64,
+    pub recorded_at: Timestamp,
+    pub statement: Statement,
+}
+
+#[derive(serde::Deserialize)]
+struct WireRecord<'a> {
+    #[serde(borrow)]
+    recorded_at: &'a str,
+    seq: u64,
+    #[serde(borrow)]
+    statement: WireStatement<'a>,
+}
+
+/// Strings that cannot hold escapes (hex, times, type names) are borrowed;
+/// the others may hold escapes and are decoded into owned strings when needed.
+#[derive(serde::Deserialize)]
+struct WireStatement<'a> {
+    #[serde(borrow)]
+    actor: &'a str,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    issued_at: &'a str,
+    #[serde(borrow)]
+    occurred_at: &'a str,
+    #[serde(borrow)]
+    origin: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    on_behalf_of: Option<crate::keys::Party>,
+    schema: u32,
+    #[serde(borrow, rename = "type")]
+    kind: &'a str,
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

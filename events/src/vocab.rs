@@ -904,6 +904,21 @@ macro_rules! vocabulary {
             Ok(match k { $( EventKind::$variant => Event::$variant(serde_json::from_value(body).map_err(invalid)?), )* })
         }
 
+        /// Decodes a body of `kind` at `schema` straight from its JSON text,
+        /// without building a value tree first. Used only to replay records
+        /// the ledger already checked when it appended them (see
+        /// [`crate::record::Record::decode_trusted`]).
+        pub fn decode_str(kind: &str, schema: u32, body: &str) -> Result<Event, DecodeError> {
+            let k = EventKind::from_name(kind).ok_or_else(|| DecodeError::UnknownType(kind.to_string()))?;
+            if schema != 1 {
+                return Err(DecodeError::UnknownSchema { kind: kind.to_string(), schema, current: k.schema() });
+            }
+            let invalid = |e: serde_json::Error| DecodeError::InvalidBody {
+                kind: kind.to_string(), schema, message: e.to_string(),
+            };
+            Ok(match k { $( EventKind::$variant => Event::$variant(serde_json::from_str(body).map_err(invalid)?), )* })
+        }
+
         $( impl From<$variant> for Event { fn from(b: $variant) -> Event { Event::$variant(b) } } )*
     };
 }

@@ -30,7 +30,7 @@ use events::vocab::{
     FeedbackSource, Fen, Id, InspectionConducted, Milestone, Outcome, Position, Procedure,
     PromiseForm, Rating, RatingSource, Reorganisation, RuleParameters, Subject, Text, INTEGER_MAX,
 };
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// One verified record as the fold sees it. The sequencer (and the verifier)
@@ -69,7 +69,7 @@ impl Applied<'_> {
 
 /// When something happened: the record's seq, the business time the statement
 /// gives (`occurred_at`, which deadlines count from) and the ledger's time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct At {
     pub seq: u64,
     pub occurred_at: OffsetTime,
@@ -92,17 +92,18 @@ impl At {
 }
 
 /// One line of an entity's history: which record touched it and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub seq: u64,
     /// The event type's wire name (`case_referred`, ...).
-    pub kind: &'static str,
+    #[serde(deserialize_with = "event_kind_name")]
+    pub kind: KindName,
     pub occurred_at: OffsetTime,
 }
 
 /// Facts that are recorded, not refused. The rules return them with an
 /// accepted record; the model stores them on the inspection or promise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// R13/R14: conducted without the department head's prior approval.
@@ -140,7 +141,7 @@ impl Flag {
 // ---------------------------------------------------------------------------
 // Registry facts.
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Body {
     pub id: Id,
     pub name: Text,
@@ -172,7 +173,7 @@ impl Body {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Succession {
     pub successor: Id,
     pub kind: Reorganisation,
@@ -180,14 +181,14 @@ pub struct Succession {
     pub at: At,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfficeHolder {
     pub person: Text,
     pub division: Option<Text>,
     pub since: At,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enterprise {
     pub id: Id,
     pub name: Text,
@@ -202,7 +203,7 @@ pub struct Enterprise {
 
 /// The stored state of a case. Overdue is never a state: it is derived at an
 /// evaluation time from the dates below.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseState {
     Filed,
@@ -232,7 +233,7 @@ impl CaseState {
 
 /// The deadline parameters in force when the case was filed, so that its due
 /// dates do not move when the parameters are changed later.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseClock {
     pub reply_working_days: u32,
     pub result_days: u32,
@@ -252,7 +253,7 @@ impl CaseClock {
 }
 
 /// R8: 一把手负总责、分管领导具体抓、业务处室为责任处室.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResponsibilityChain {
     pub body: Id,
     pub head: Text,
@@ -262,7 +263,7 @@ pub struct ResponsibilityChain {
     pub at: At,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Referral {
     pub at: At,
     /// The body responsible before the referral (none if nobody had taken it).
@@ -270,14 +271,14 @@ pub struct Referral {
     pub to: Id,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FirstReply {
     pub at: At,
     /// R2: an on-site response was made.
     pub on_site: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
     pub at: At,
     pub outcome: Outcome,
@@ -287,7 +288,7 @@ pub struct Resolution {
     pub round: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RatingEntry {
     pub at: At,
     pub rating: Rating,
@@ -295,32 +296,32 @@ pub struct RatingEntry {
     pub round: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mediation {
     pub at: At,
     pub agreement: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JointHandling {
     pub at: At,
     pub bodies: Vec<Id>,
     pub on_site: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernmentReport {
     pub at: At,
     pub to: Id,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Noted {
     pub at: At,
     pub reason: Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     pub id: Id,
     pub enterprise: Id,
@@ -404,7 +405,7 @@ impl Case {
 // ---------------------------------------------------------------------------
 // Promises.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PromiseStatus {
     Made,
@@ -416,7 +417,7 @@ pub enum PromiseStatus {
     Voided,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breach {
     pub at: At,
     pub excuse: Excuse,
@@ -427,7 +428,7 @@ pub struct Breach {
     pub loss: Option<Fen>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variation {
     pub at: At,
     pub public_interest_basis: Text,
@@ -435,28 +436,28 @@ pub struct Variation {
     pub compensation: Fen,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dispute {
     pub opened: At,
     pub claim: Text,
     pub settled: Option<Settlement>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settlement {
     pub at: At,
     pub upheld: bool,
     pub outcome: Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     pub at: At,
     pub amount: Fen,
     pub to: Id,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
     pub id: Id,
     /// The body bound when the promise was made (never a person). The body
@@ -501,7 +502,7 @@ impl Promise {
 // ---------------------------------------------------------------------------
 // Inspections.
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
     pub at: At,
     /// Given after the inspection (emergencies only).
@@ -509,20 +510,20 @@ pub struct Approval {
     pub by: Party,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registration {
     pub at: At,
     pub register_entry: Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conduct {
     pub at: At,
     pub items: Vec<Id>,
     pub findings: Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fee {
     pub at: At,
     pub amount: Fen,
@@ -531,7 +532,7 @@ pub struct Fee {
 
 /// The flags of an inspection, fixed when it is conducted (a fee demand adds
 /// `fee_demanded` whenever it happens).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InspectionFlags {
     pub unapproved: bool,
     pub unregistered: bool,
@@ -552,7 +553,7 @@ impl InspectionFlags {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inspection {
     pub id: Id,
     pub department: Id,
@@ -595,7 +596,7 @@ pub struct ConductAssessment {
 }
 
 /// A record that must open a derived complaint case, and the case once opened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DerivedTrigger {
     pub inspection: Id,
     pub enterprise: Id,
@@ -611,7 +612,7 @@ pub struct DerivedTrigger {
 // ---------------------------------------------------------------------------
 // Projects, monitoring, evaluation, accountability, corrections.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStatus {
     Signed,
@@ -632,19 +633,19 @@ impl ProjectStatus {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MilestoneEntry {
     pub at: At,
     pub milestone: Milestone,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funds {
     pub at: At,
     pub amount: Fen,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
     pub id: Id,
     pub enterprise: Id,
@@ -665,13 +666,13 @@ pub struct Project {
     pub timeline: Vec<TimelineEntry>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonitoringPoint {
     pub county: Text,
     pub at: At,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feedback {
     pub at: At,
     pub source: FeedbackSource,
@@ -680,7 +681,7 @@ pub struct Feedback {
     pub respondents: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountabilityRecord {
     pub at: At,
     pub subject: Subject,
@@ -689,17 +690,18 @@ pub struct AccountabilityRecord {
     pub measure: Text,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorrectionEntry {
     pub at: At,
-    pub target_kind: &'static str,
+    #[serde(deserialize_with = "event_kind_name")]
+    pub target_kind: KindName,
     /// The superseding values by field name, in force from `at.seq` on.
     pub values: BTreeMap<String, serde_json::Value>,
     pub reason: Text,
 }
 
 /// What a correctable record was about, so that a correction can find it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordSubject {
     Case(Id),
@@ -710,9 +712,10 @@ pub enum RecordSubject {
     Accountability(usize),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordRef {
-    pub kind: &'static str,
+    #[serde(deserialize_with = "event_kind_name")]
+    pub kind: KindName,
     pub subject: RecordSubject,
 }
 
@@ -863,7 +866,7 @@ pub fn decode_field(t: FieldType, v: &serde_json::Value) -> Result<FieldValue, S
 // The model.
 
 /// The whole domain state at one seq.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {
     /// The seq of the last record applied.
     pub last_seq: Option<u64>,
@@ -890,6 +893,20 @@ pub struct Model {
     pub corrections: BTreeMap<u64, Vec<CorrectionEntry>>,
     /// Records that must open a derived complaint (keyed by their seq).
     pub derived_triggers: BTreeMap<u64, DerivedTrigger>,
+}
+
+/// An event type's wire name. An alias rather than `&'static str` written out,
+/// because serde's derive would otherwise try to borrow it from the input.
+pub type KindName = &'static str;
+
+/// Reads back an event type name as the `'static` name of its kind, so that a
+/// persisted model (see the ledger's projection store) decodes to exactly the
+/// state it was saved from.
+fn event_kind_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = String::deserialize(d)?;
+    EventKind::from_name(&s)
+        .map(EventKind::name)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown event type {s:?}")))
 }
 
 /// Domain separation for [`Model::digest`].

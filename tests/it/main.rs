@@ -2,6 +2,7 @@
 
 mod append;
 mod crash;
+mod projection;
 mod recount;
 mod replay;
 mod rules;

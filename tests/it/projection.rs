@@ -1,0 +1,164 @@
+//! The projection store: the model persisted in sled with the seq it
+//! reflects, used on reopening only when it is sound, of this code version
+//! and of this log; otherwise the log is replayed and the answer is the same.
+
+use ledger::generate::{derive_key, history, GenerateOptions};
+use ledger::ledger::{init_with_keys, Ledger};
+use ledger::projstore::{self, PROJECTION_VERSION};
+use std::path::Path;
+
+fn ledger_with_history(data: &Path, records: u64, seed: u64) -> (u64, [u8; 32]) {
+    let h = history(&GenerateOptions { records, seed }).unwrap();
+    init_with_keys(
+        data,
+        &h.origin,
+        &h.root,
+        derive_key(seed, "checkpoint"),
+        derive_key(seed, "system"),
+        events::vocab::Clock::Simulated,
+        Some(h.genesis_time),
+        "projection store test",
+    )
+    .unwrap();
+    let l = Ledger::open(data, Default::default()).unwrap();
+    for r in l.submit_batch(&h.envelopes) {
+        assert!(
+            r.is_ok(),
+            "a generated statement was refused: {:?}",
+            r.err()
+        );
+    }
+    let out = (l.head().size, l.model_digest().unwrap());
+    l.close().unwrap();
+    out
+}
+
+fn index(data: &Path) -> sled::Db {
+    sled::open(data.join("index")).unwrap()
+}
+
+#[test]
+fn close_persists_the_projection_with_its_seq_and_reopening_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (size, digest) = ledger_with_history(&data, 800, 3);
+    {
+        let db = index(&data);
+        let meta = projstore::meta(&db)
+            .unwrap()
+            .expect("a snapshot is stored at close");
+        assert_eq!(meta.seq, size);
+        assert_eq!(meta.version, PROJECTION_VERSION);
+    }
+    let l = Ledger::open(&data, Default::default()).unwrap();
+    assert!(
+        !l.notices.iter().any(|n| n.contains("replaying")),
+        "reopening replayed although a sound snapshot was stored: {:?}",
+        l.notices
+    );
+    assert_eq!(l.model_digest().unwrap(), digest);
+}
+
+#[test]
+fn a_damaged_snapshot_is_discarded_and_the_log_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (_, digest) = ledger_with_history(&data, 600, 4);
+    {
+        let db = index(&data);
+        let tree = db.open_tree("projection").unwrap();
+        let (k, v) = tree.scan_prefix(b"c/").next().unwrap().unwrap();
+        let mut bad = v.to_vec();
+        let i = bad.len() / 2;
+        bad[i] ^= 0x01;
+        tree.insert(k, bad).unwrap();
+        db.flush().unwrap();
+    }
+    let l = Ledger::open(&data, Default::default()).unwrap();
+    assert!(
+        l.notices
+            .iter()
+            .any(|n| n.contains("damaged") && n.contains("replaying")),
+        "{:?}",
+        l.notices
+    );
+    assert_eq!(l.model_digest().unwrap(), digest);
+}
+
+#[test]
+fn a_snapshot_of_another_code_version_is_replaced_by_a_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (size, digest) = ledger_with_history(&data, 600, 5);
+    {
+        let db = index(&data);
+        let tree = db.open_tree("projection").unwrap();
+        let mut meta = projstore::meta(&db).unwrap().unwrap();
+        meta.version = PROJECTION_VERSION + 1;
+        tree.insert(b"meta", serde_json::to_vec(&meta).unwrap())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let l = Ledger::open(&data, Default::default()).unwrap();
+    assert!(
+        l.notices.iter().any(|n| n.contains("code version")),
+        "{:?}",
+        l.notices
+    );
+    assert_eq!(l.model_digest().unwrap(), digest);
+    l.close().unwrap();
+    let db = index(&data);
+    let meta = projstore::meta(&db).unwrap().unwrap();
+    assert_eq!((meta.version, meta.seq), (PROJECTION_VERSION, size));
+}
+
+#[test]
+fn the_projection_catches_up_from_its_stored_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let seed = 6;
+    let h = history(&GenerateOptions { records: 900, seed }).unwrap();
+    init_with_keys(
+        &data,
+        &h.origin,
+        &h.root,
+        derive_key(seed, "checkpoint"),
+        derive_key(seed, "system"),
+        events::vocab::Clock::Simulated,
+        Some(h.genesis_time),
+        "projection catch-up test",
+    )
+    .unwrap();
+    let half = h.envelopes.len() / 2;
+    let l = Ledger::open(&data, Default::default()).unwrap();
+    for r in l.submit_batch(&h.envelopes[..half]) {
+        r.unwrap();
+    }
+    l.close().unwrap();
+    let stored = projstore::meta(&index(&data)).unwrap().unwrap().seq;
+    // Keep that snapshot: append the rest, then put the old snapshot back.
+    let saved: Vec<(sled::IVec, sled::IVec)> = {
+        let db = index(&data);
+        let t = db.open_tree("projection").unwrap();
+        t.iter().map(|kv| kv.unwrap()).collect()
+    };
+    let l = Ledger::open(&data, Default::default()).unwrap();
+    for r in l.submit_batch(&h.envelopes[half..]) {
+        r.unwrap();
+    }
+    let (size, digest) = (l.head().size, l.model_digest().unwrap());
+    l.close().unwrap();
+    {
+        let db = index(&data);
+        let t = db.open_tree("projection").unwrap();
+        t.clear().unwrap();
+        for (k, v) in saved {
+            t.insert(k, v).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let l = Ledger::open(&data, Default::default()).unwrap();
+    let msg = format!("projection reflects {stored} of {size} records; catching up");
+    assert!(l.notices.contains(&msg), "{:?}", l.notices);
+    assert_eq!(l.model_digest().unwrap(), digest);
+}
