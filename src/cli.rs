@@ -168,6 +168,13 @@ enum Command {
         data: PathBuf,
         seq: u64,
     },
+    /// Serve the HTTP API and the dashboard (`--demo`: the Hunan 2006 scenario).
+    Serve(crate::serve::ServeArgs),
+    /// The main demo: `ledger serve --demo` (same options).
+    Demo(crate::serve::ServeArgs),
+    /// Bearer tokens of the HTTP service.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Discard the persisted projections and rebuild them from the log (the ledger must not be served meanwhile).
     Rebuild {
         #[arg(long)]
@@ -286,6 +293,31 @@ impl AsOfArgs {
                 .transpose()?,
         })
     }
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token (printed once; only its hash is stored).
+    Create {
+        #[arg(long)]
+        data: PathBuf,
+        /// supervisor or auditor
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a token by its id (the part after `lt1.`).
+    Revoke {
+        #[arg(long)]
+        data: PathBuf,
+        id: String,
+    },
+    /// List tokens (ids, roles, labels, revocation), never the secrets.
+    List {
+        #[arg(long)]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -651,6 +683,48 @@ fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => crate::bench::run(args),
+        Command::Serve(args) => crate::serve::run(args),
+        Command::Demo(mut args) => {
+            args.demo = true;
+            crate::serve::run(args)
+        }
+        Command::Token(TokenCommand::Create { data, role, label }) => {
+            use crate::serve::auth;
+            let role = auth::Role::parse(&role)
+                .ok_or_else(|| anyhow!("--role {role:?} is not supervisor or auditor"))?;
+            let (token, e) = auth::create(&data, role, &label)?;
+            eprintln!(
+                "ledger: created {} token {} (shown once; only its hash is stored)",
+                role.as_str(),
+                e.id
+            );
+            emit!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Revoke { data, id }) => {
+            let e = crate::serve::auth::revoke(&data, &id)?;
+            emit!(
+                "revoked {} token {} at {}",
+                e.role.as_str(),
+                e.id,
+                e.revoked_at.unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::List { data }) => {
+            for e in crate::serve::auth::load(&data)? {
+                emit!(
+                    "{}  {:<10}  created {}  {}  {}",
+                    e.id,
+                    e.role.as_str(),
+                    e.created_at,
+                    e.revoked_at
+                        .map_or("live".to_string(), |r| format!("revoked {r}")),
+                    e.label
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rebuild { data } => {
             let r = crate::ledger::rebuild_projections(&data)?;
             emit!(

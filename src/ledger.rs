@@ -154,6 +154,20 @@ struct Shared {
     /// lock from the first record it stages until the batch is synced and the
     /// head published, so readers never see a record that is not durable.
     model: RwLock<Model>,
+    stats: Mutex<Stats>,
+    /// Who holds each key (a key's holder never changes).
+    holders: RwLock<HashMap<KeyId, events::keys::Party>>,
+}
+
+/// What the sequencer has done since the ledger was opened (for metrics).
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub batches: u64,
+    pub records: u64,
+    pub batch_max: u64,
+    /// Total and longest time in the batch's write + fdatasync.
+    pub fsync_micros: u64,
+    pub fsync_micros_max: u64,
 }
 
 /// An open ledger. Dropping it stops the sequencer after the batch in flight.
@@ -166,6 +180,11 @@ pub struct Ledger {
     _lock: File,
     /// Lines worth telling the operator about (a cut tail, a rebuilt index).
     pub notices: Vec<String>,
+}
+
+/// The wall clock (token creation times, the service's logs).
+pub fn now_timestamp() -> Timestamp {
+    now()
 }
 
 fn now() -> Timestamp {
@@ -585,6 +604,13 @@ impl Ledger {
             hashes: hashes.reader()?,
             verifier: signer.verifier(),
             model: RwLock::new(model),
+            stats: Mutex::new(Stats::default()),
+            holders: RwLock::new(
+                registry
+                    .keys()
+                    .map(|(id, e)| (*id, e.holder.clone()))
+                    .collect(),
+            ),
         });
         let (tx, rx) = mpsc::sync_channel(config.queue_max);
         let seq = Sequencer {
@@ -883,6 +909,20 @@ impl Ledger {
 
     /// The digest of the sequencer's domain model after every request sent
     /// before this call (`None` if the writer has stopped).
+    /// Who holds key `id` (a body, an enterprise, the authority or the ledger).
+    pub fn holder_of(&self, id: &KeyId) -> Option<events::keys::Party> {
+        self.shared.holders.read().ok()?.get(id).cloned()
+    }
+
+    /// What the sequencer has done since the ledger was opened.
+    pub fn stats(&self) -> Stats {
+        self.shared
+            .stats
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
     pub fn model_digest(&self) -> Option<[u8; 32]> {
         self.shared.model.read().ok().map(|m| m.digest())
     }
@@ -1097,7 +1137,7 @@ struct BatchState {
     staged: Vec<Staged>,
     batch_ids: HashMap<String, (usize, [u8; 32])>,
     frames: Vec<u8>,
-    new_keys: Vec<(KeyId, VerifyingKey)>,
+    new_keys: Vec<(KeyId, VerifyingKey, events::keys::Party)>,
     seq: u64,
     prev: ChainHash,
     last: Timestamp,
@@ -1245,7 +1285,17 @@ impl Sequencer {
             let checkpoint_offset = frames.len();
             log::encode_frame(FRAME_CHECKPOINT, note.as_bytes(), &mut frames);
             let first = self.next_seq;
-            let (path, at) = match self.log.write_batch(first, &frames) {
+            let synced = Instant::now();
+            let written = self.log.write_batch(first, &frames);
+            if let Ok(mut st) = self.shared.stats.lock() {
+                let us = synced.elapsed().as_micros() as u64;
+                st.batches += 1;
+                st.records += staged.len() as u64;
+                st.batch_max = st.batch_max.max(staged.len() as u64);
+                st.fsync_micros += us;
+                st.fsync_micros_max = st.fsync_micros_max.max(us);
+            }
+            let (path, at) = match written {
                 Ok(x) => x,
                 Err(e) => {
                     let msg = format!("writing or syncing the log failed ({e}); nothing of this batch was acknowledged");
@@ -1282,7 +1332,10 @@ impl Sequencer {
             }
             if !new_keys.is_empty() {
                 if let Ok(mut k) = self.shared.keys.write() {
-                    k.extend(new_keys);
+                    k.extend(new_keys.iter().map(|(id, vk, _)| (*id, *vk)));
+                }
+                if let Ok(mut h) = self.shared.holders.write() {
+                    h.extend(new_keys.into_iter().map(|(id, _, p)| (id, p)));
                 }
             }
             if let Ok(mut h) = self.shared.head.write() {
@@ -1469,7 +1522,7 @@ impl Sequencer {
             None
         };
         if let Event::KeyGranted(k) = &stmt.event {
-            b.new_keys.push((k.key, k.public_key.0));
+            b.new_keys.push((k.key, k.public_key.0, k.holder.clone()));
         }
         let leaf_hash = merkle::leaf_hash(&rec);
         let chain_hash = record::chain_hash(&rec);

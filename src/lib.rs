@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod demo;
 pub mod generate;
 pub mod hashes;
 pub mod keyfile;
@@ -22,3 +23,5 @@ pub mod log;
 pub mod progress;
 pub mod projstore;
 pub mod reads;
+pub mod scenario;
+pub mod serve;

@@ -1,11 +1,14 @@
 //! One integration-test binary (matklad, "Delete Cargo Integration Tests").
 
 mod append;
+mod browser;
 mod crash;
+mod http;
 mod projection;
 mod recount;
 mod replay;
 mod rules;
+mod scenario;
 mod strace;
 mod support;
 mod tamper;

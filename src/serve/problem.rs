@@ -1,0 +1,113 @@
+//! RFC 9457 problem details: every error of the HTTP service is
+//! `application/problem+json` carrying a stable code (FORMAT.md §19).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use events::codes::{Code, Rejection};
+
+/// Codes of the HTTP layer itself (the ledger's own codes come from
+/// [`events::codes::Code`]). Stable: listed in FORMAT.md.
+pub mod http_codes {
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const BAD_REQUEST: &str = "bad_request";
+    pub const BODY_TOO_LARGE: &str = "body_too_large";
+    pub const BODY_TIMEOUT: &str = "body_timeout";
+    pub const OVERLOADED: &str = "overloaded";
+    pub const TIMEOUT: &str = "timeout";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const INTERNAL: &str = "internal";
+}
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: String,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            code: code.to_string(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            detail: detail.into(),
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, http_codes::BAD_REQUEST, detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, http_codes::NOT_FOUND, detail)
+    }
+    pub fn internal(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            http_codes::INTERNAL,
+            detail,
+        )
+    }
+
+    /// The HTTP status of a ledger rejection.
+    pub fn status_of(code: Code) -> StatusCode {
+        use Code::*;
+        match code {
+            RecordTooLarge | BatchTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            IdConflict => StatusCode::CONFLICT,
+            BadSignature | UnknownKey | RevokedKey | KeyNotAuthorised | NotHolder
+            | RegistryConflict | UnknownParty | RuleViolated => StatusCode::UNPROCESSABLE_ENTITY,
+            StorageFailed | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    pub fn from_rejection(r: &Rejection) -> Problem {
+        Problem::new(
+            Problem::status_of(r.code),
+            r.code.as_str(),
+            r.message.clone(),
+        )
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": format!("https://ledger.invalid/problems/{}", self.code),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "code": self.code,
+        })
+    }
+}
+
+impl From<anyhow::Error> for Problem {
+    fn from(e: anyhow::Error) -> Problem {
+        Problem::internal(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.to_json()).unwrap_or_default();
+        let mut r = (self.status, body).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"ledger\""),
+            );
+        }
+        r
+    }
+}

@@ -1,0 +1,599 @@
+//! The HTTP service over real HTTP on port 0, each test on its own temporary
+//! data directory: every endpoint, authentication failures, and bad input
+//! (each a problem+json with its stable code, appending nothing).
+
+use crate::support::*;
+use ed25519_dalek::Signer;
+use events::vocab::*;
+use ledger::serve::auth::{self, Role as TokenRole};
+use ledger::serve::{start, Limits, Running};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// A response as the test reads it.
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    /// Asserts an RFC 9457 problem with this status and code.
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "want {status} {code}, got {}: {}",
+            self.status,
+            self.text()
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        let v = self.json();
+        assert_eq!(v["code"], code, "{v}");
+        assert_eq!(v["status"], status);
+        assert!(v["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        v
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(i) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let n = usize::from_str_radix(
+            std::str::from_utf8(&b[..i])
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .trim(),
+            16,
+        )
+        .unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[i + 2..i + 2 + n]);
+        b = &b[i + 2 + n + 2..];
+    }
+}
+
+/// One HTTP/1.1 request on a new connection (`Connection: close`).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    read_response(&mut s)
+}
+
+/// Reads one response: the head, then a Content-Length body, a chunked body
+/// up to its last chunk, or else everything until the peer closes (some
+/// peers, ChromeDriver among them, keep the connection open).
+pub fn read_response(s: &mut TcpStream) -> Resp {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let body = &raw[end + 4..];
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok());
+            let done = match len {
+                Some(n) => body.len() >= n,
+                None if head.contains("transfer-encoding: chunked") => {
+                    body.windows(5).any(|w| w == b"0\r\n\r\n")
+                }
+                None => false,
+            };
+            if done {
+                break;
+            }
+        }
+        let n = s.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    parse(&raw)
+}
+
+pub fn parse(raw: &[u8]) -> Resp {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete response head");
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> Resp {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut h = Vec::new();
+    if let Some(a) = &auth {
+        h.push(("Authorization", a.as_str()));
+    }
+    request(addr, "GET", path, &h, b"")
+}
+
+/// A server on port 0 over a fixture ledger holding one complaint case.
+pub struct Served {
+    pub f: Fixture,
+    pub rt: tokio::runtime::Runtime,
+    pub running: Option<Running>,
+    pub addr: SocketAddr,
+    pub supervisor: String,
+    pub auditor: String,
+}
+
+impl Served {
+    pub fn new(limits: Limits) -> Served {
+        let (f, l) = Fixture::new();
+        let ent = f.enterprise_key(&l);
+        l.submit(&f.sign(&ent, f.complaint(&ent, "case-1")))
+            .unwrap();
+        l.close().unwrap();
+        let (supervisor, _) = auth::create(&f.data(), TokenRole::Supervisor, "test").unwrap();
+        let (auditor, _) = auth::create(&f.data(), TokenRole::Auditor, "test").unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let running = rt
+            .block_on(start(&f.data(), "127.0.0.1:0", limits))
+            .unwrap();
+        let addr = running.addr;
+        Served {
+            f,
+            rt,
+            running: Some(running),
+            addr,
+            supervisor,
+            auditor,
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        get(self.addr, "/v1/checkpoint", None).json()["size"]
+            .as_u64()
+            .unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &[u8]) -> Resp {
+        request(
+            self.addr,
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body,
+        )
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            let _ = self.rt.block_on(r.stop());
+        }
+    }
+}
+
+#[test]
+fn every_endpoint_answers_with_what_it_documents() {
+    let s = Served::new(Limits::default());
+    let sup = Some(s.supervisor.as_str());
+    let aud = Some(s.auditor.as_str());
+    let size = s.size();
+    assert!(size >= 8, "fixture size {size}");
+
+    let cp = get(s.addr, "/v1/checkpoint", None).json();
+    assert!(cp["note"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("\n{size}\n")));
+    let at = get(s.addr, &format!("/v1/checkpoint/{size}"), None).json();
+    assert_eq!(at["note"], cp["note"]);
+
+    let inc = get(
+        s.addr,
+        &format!("/v1/proof/inclusion?seq=3&size={size}"),
+        None,
+    )
+    .json();
+    assert_eq!(inc["verified_by_server"], true);
+    // The auditor checks the proof offline against the checkpoint's root.
+    let hexh = |v: &Value| -> [u8; 32] {
+        let s = v.as_str().unwrap();
+        let mut h = [0u8; 32];
+        for i in 0..32 {
+            h[i] = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+        }
+        h
+    };
+    let proof: Vec<[u8; 32]> = inc["proof"].as_array().unwrap().iter().map(hexh).collect();
+    events::merkle::verify_inclusion(
+        3,
+        size,
+        &hexh(&inc["leaf_hash"]),
+        &proof,
+        &hexh(&inc["root"]),
+    )
+    .unwrap();
+
+    let con = get(
+        s.addr,
+        &format!("/v1/proof/consistency?old=2&new={size}"),
+        None,
+    )
+    .json();
+    assert!(con["proof"].as_array().is_some());
+    let lh = get(s.addr, "/v1/leaf-hashes?from=0&count=3", None).json();
+    assert_eq!(lh["leaf_hashes"].as_array().unwrap().len(), 3);
+
+    let recs = get(s.addr, "/v1/records?from=0&count=2", aud);
+    assert_eq!(recs.status, 200);
+    assert_eq!(recs.text().lines().count(), 2);
+    assert!(recs.text().starts_with("{\"format\":1,"));
+
+    let cases = get(s.addr, "/v1/cases", sup).json();
+    assert_eq!(cases["cases"]["total"], 1);
+    assert_eq!(cases["as_of_seq"], size);
+    assert!(cases["checkpoint"]["note"].is_string());
+    let case = get(s.addr, "/v1/cases/case-1", sup).json();
+    assert_eq!(case["case"]["view"]["id"], "case-1");
+    assert_eq!(case["case"]["timeline"].as_array().unwrap().len(), 1);
+    let promises = get(s.addr, "/v1/promises", sup);
+    assert_eq!(promises.status, 200);
+    let insp = get(s.addr, "/v1/inspections?flagged=true", sup);
+    assert_eq!(insp.status, 200);
+    let city = get(s.addr, "/v1/cities/changsha", sup).json();
+    assert_eq!(city["city"]["city"], "changsha");
+    let ranking = get(s.addr, "/v1/ranking", sup).json();
+    assert!(ranking["ranking"]["rows"].is_array());
+    let ent = get(s.addr, "/v1/enterprises/ent-1", sup).json();
+    assert_eq!(ent["enterprise"]["id"], "ent-1");
+
+    // As of an earlier seq, the case did not exist yet.
+    let before = get(
+        s.addr,
+        &format!("/v1/cases/case-1?as_of_seq={}", size - 1),
+        sup,
+    );
+    before.problem(404, "not_found");
+    let early = get(s.addr, &format!("/v1/cases?as_of_seq={}", size - 1), sup).json();
+    assert_eq!(early["cases"]["total"], 0);
+    assert_eq!(early["as_of_seq"], size - 1);
+
+    let services = get(s.addr, "/open311/v2/services.json", None).json();
+    assert!(services
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["service_code"] == "trade_dispute"));
+    let reqs = get(s.addr, "/open311/v2/requests.json", None).json();
+    assert_eq!(reqs[0]["service_request_id"], "case-1");
+    assert_eq!(reqs[0]["status"], "open");
+    let one = get(s.addr, "/open311/v2/requests/case-1.json", None).json();
+    assert_eq!(one[0]["service_code"], "trade_dispute");
+
+    let api = get(s.addr, "/openapi.json", None).json();
+    assert_eq!(api["openapi"], "3.1.0");
+    for d in ledger::serve::api::ROUTES {
+        assert!(
+            api["paths"][d.path][d.method].is_object(),
+            "{} {}",
+            d.method,
+            d.path
+        );
+    }
+    let m = get(s.addr, "/metrics", None);
+    assert!(m.text().contains(&format!("ledger_records {size}")));
+    assert!(m
+        .text()
+        .contains("http_requests_total{route=\"/v1/cases\",status=\"200\"}"));
+
+    // Server-sent events: the current checkpoint arrives first.
+    let mut st = TcpStream::connect(s.addr).unwrap();
+    st.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(st, "GET /v1/tail/checkpoints HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("event: checkpoint") {
+        let n = st.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&got).contains("text/event-stream"));
+}
+
+#[test]
+fn writes_return_receipts_and_a_retry_is_safe() {
+    let s = Served::new(Limits::default());
+    let before = s.size();
+    let env = s.f.sign(&s.f.registrar, s.f.body("http-body-1"));
+    let r = s.post("/v1/statements", &env);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let receipt = r.json();
+    assert_eq!(receipt["seq"], before);
+    let again = s.post("/v1/statements", &env);
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json(), receipt);
+    assert_eq!(s.size(), before + 1);
+
+    // A batch: one good line, one bad one; each line answers for itself.
+    let good = s.f.sign(&s.f.registrar, s.f.body("http-body-2"));
+    let mut body = good.clone();
+    body.push(b'\n');
+    body.extend_from_slice(b"{not json}\n");
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/statements/batch",
+        &[("Content-Type", "application/x-ndjson")],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let lines: Vec<Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["receipt"]["seq"], before + 1);
+    assert_eq!(lines[1]["problem"]["code"], "malformed_json");
+    assert_eq!(s.size(), before + 2);
+    let m = get(s.addr, "/metrics", None).text();
+    assert!(
+        m.contains("ledger_rejections_total{code=\"malformed_json\"} 1"),
+        "{m}"
+    );
+}
+
+#[test]
+fn authentication_failures_are_problems() {
+    let s = Served::new(Limits::default());
+    get(s.addr, "/v1/cases", None).problem(401, "unauthorized");
+    get(s.addr, "/v1/cases", Some("lt1.000000000000.nonsense")).problem(401, "unauthorized");
+    let r = request(
+        s.addr,
+        "GET",
+        "/v1/cases",
+        &[("Authorization", "Basic abc")],
+        b"",
+    );
+    r.problem(401, "unauthorized");
+    // A supervisor may not read the records themselves.
+    get(s.addr, "/v1/records", Some(&s.supervisor)).problem(403, "forbidden");
+    get(s.addr, "/v1/tail/records", Some(&s.supervisor)).problem(403, "forbidden");
+    assert_eq!(get(s.addr, "/v1/records", Some(&s.auditor)).status, 200);
+    // A revoked token stops working at once, without a restart.
+    let id = s.supervisor.split('.').nth(1).unwrap().to_string();
+    auth::revoke(&s.f.data(), &id).unwrap();
+    let v = get(s.addr, "/v1/cases", Some(&s.supervisor)).problem(401, "unauthorized");
+    assert!(v["detail"].as_str().unwrap().contains("revoked"));
+    // Tokens are stored only as hashes.
+    let stored = std::fs::read_to_string(s.f.data().join("tokens.json")).unwrap();
+    assert!(!stored.contains(&s.auditor));
+    assert!(!stored.contains(s.auditor.rsplit('.').next().unwrap()));
+}
+
+#[test]
+fn bad_input_is_refused_with_its_code_and_appends_nothing() {
+    let s = Served::new(Limits {
+        body_bytes: 4096,
+        batch_items: 3,
+        body_timeout_ms: 500,
+        ..Limits::default()
+    });
+    let before = s.size();
+    s.post("/v1/statements", b"{\"signature\":")
+        .problem(400, "malformed_json");
+    // Valid JSON, not canonical (whitespace).
+    let env = s.f.sign(&s.f.registrar, s.f.body("b1"));
+    let spaced = String::from_utf8(env.clone())
+        .unwrap()
+        .replacen(':', ": ", 1);
+    s.post("/v1/statements", spaced.as_bytes())
+        .problem(400, "not_canonical");
+    // A signature that does not verify.
+    let mut v: Value = serde_json::from_slice(&env).unwrap();
+    let sig = v["signature"].as_str().unwrap().to_string();
+    let flipped = match sig.strip_prefix('A') {
+        Some(rest) => format!("B{rest}"),
+        None => format!("A{}", &sig[1..]),
+    };
+    v["signature"] = Value::String(flipped);
+    let bad_sig = events::jcs::to_canonical(
+        &events::jcs::parse(serde_json::to_string(&v).unwrap().as_bytes()).unwrap(),
+    );
+    s.post("/v1/statements", &bad_sig)
+        .problem(422, "bad_signature");
+    // An unknown event type, signed properly.
+    let mut st = s.f.statement(&s.f.registrar, s.f.body("b2"));
+    st.id = "x-unknown".into();
+    let canon = String::from_utf8(st.canonical_bytes()).unwrap().replace(
+        "\"type\":\"body_registered\"",
+        "\"type\":\"body_teleported\"",
+    );
+    let sig =
+        s.f.registrar
+            .sign(&events::statement::signing_message(canon.as_bytes()));
+    let unknown = format!(
+        "{{\"signature\":\"{}\",\"statement\":{canon}}}",
+        events::codec::b64(&sig.to_bytes())
+    );
+    s.post("/v1/statements", unknown.as_bytes())
+        .problem(400, "unknown_event_type");
+    // Oversized body and oversized batch.
+    s.post("/v1/statements", &vec![b'x'; 5000])
+        .problem(413, "body_too_large");
+    let mut batch = Vec::new();
+    for i in 0..4 {
+        batch.extend(s.f.sign(&s.f.registrar, s.f.body(&format!("batch-{i}"))));
+        batch.push(b'\n');
+    }
+    request(s.addr, "POST", "/v1/statements/batch", &[], &batch).problem(413, "batch_too_large");
+    // A body that never finishes: it announces 1000 bytes and sends 10.
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{{\"signatu"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(&buf[..n]);
+                if raw.windows(4).any(|w| w == b"\r\n\r\n")
+                    && String::from_utf8_lossy(&raw).contains("}")
+                {
+                    break;
+                }
+            }
+            Err(e) => panic!("no answer to a stalled body: {e}"),
+        }
+    }
+    parse(&raw).problem(408, "body_timeout");
+    // Unknown endpoint, bad query, wrong method.
+    get(s.addr, "/v1/nothing", None).problem(404, "not_found");
+    get(s.addr, "/v1/proof/inclusion?seq=abc", None).problem(400, "bad_request");
+    request(s.addr, "DELETE", "/v1/checkpoint", &[], b"").problem(405, "method_not_allowed");
+    assert_eq!(s.size(), before, "a refused request appended something");
+}
+
+#[test]
+fn open311_reveals_no_complainant_identity_and_no_amount() {
+    let s = Served::new(Limits::default());
+    // A second enterprise with a credit code files a complaint with a claimed amount.
+    let reg = s.f.sign(
+        &s.f.registrar,
+        Event::EnterpriseRegistered(EnterpriseRegistered {
+            enterprise: id("ent-secret"),
+            name: text("湘江保密科技有限公司"),
+            credit_code: Some(text("91430100MA4QSECRET")),
+            city: id("changsha"),
+            county: None,
+            home_province: None,
+        }),
+    );
+    assert_eq!(s.post("/v1/statements", &reg).status, 201);
+    let ent = key(44);
+    let grant = s.f.grant(
+        &s.f.registrar,
+        &ent,
+        events::keys::Party::Enterprise("ent-secret".into()),
+        vec![events::keys::Role::Enterprise],
+    );
+    assert_eq!(s.post("/v1/statements", &grant).status, 201);
+    let complaint = s.f.sign(
+        &ent,
+        Event::ComplaintFiled(ComplaintFiled {
+            case: id("case-secret"),
+            enterprise: id("ent-secret"),
+            channel: Channel::Web,
+            category: Category::ArbitraryFees,
+            summary: text("湘江保密科技被乱收费 987654 元"),
+            against: Some(id("changsha.aic")),
+            claimed_loss: Some(Fen::new(98_765_400).unwrap()),
+            contact: None,
+            urgent: false,
+            major: false,
+            triggered_by: None,
+        }),
+    );
+    let r = s.post("/v1/statements", &complaint);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let mut seen = String::new();
+    for path in [
+        "/open311/v2/services.json",
+        "/open311/v2/requests.json",
+        "/open311/v2/requests.json?status=open",
+        "/open311/v2/requests.json?service_code=arbitrary_fees",
+        "/open311/v2/requests/case-secret.json",
+        "/open311/v2/requests/case-1.json",
+    ] {
+        let r = get(s.addr, path, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        seen.push_str(&r.text());
+    }
+    assert!(seen.contains("case-secret"), "the case itself is listed");
+    for secret in [
+        "湘江保密科技",
+        "91430100MA4QSECRET",
+        "ent-secret",
+        "ent-1",
+        "都市营销管理公司",
+        "98765400",
+        "987654",
+        "1234500",
+        "12345",
+    ] {
+        assert!(!seen.contains(secret), "Open311 revealed {secret:?}");
+    }
+}
