@@ -68,6 +68,10 @@ pub struct ScenarioSummary {
     /// (rule code, message) for each violating statement submitted after the
     /// load; each was refused with that code and appended nothing.
     pub refusals: Vec<(String, String)>,
+    /// (rule code, signed envelope) of the same violating statements, so a
+    /// caller can submit them again (the HTTP demo test does) and see the
+    /// same refusals.
+    pub refused_envelopes: Vec<(String, Vec<u8>)>,
     /// The 太子奶 dispute case id.
     pub featured_case: String,
     /// Statements by event type (appended ones, derived ones excluded).
@@ -878,7 +882,12 @@ pub fn load_hunan_2006(data: &Path) -> Result<ScenarioSummary> {
         }
     }
     ledger.close()?;
-    let refusals = out?;
+    let (refusals, envelopes): (Vec<_>, Vec<_>) = out?.into_iter().unzip();
+    let refused_envelopes = refusals
+        .iter()
+        .map(|(code, _): &(String, String)| code.clone())
+        .zip(envelopes)
+        .collect();
     Ok(ScenarioSummary {
         records: head.size,
         statements: load.statements,
@@ -887,6 +896,7 @@ pub fn load_hunan_2006(data: &Path) -> Result<ScenarioSummary> {
         root_key_path: root_path,
         checkpoint_vkey: info.checkpoint_vkey,
         refusals,
+        refused_envelopes,
         featured_case: FEATURED_CASE.to_string(),
         by_type: load.by_type,
     })
@@ -1294,7 +1304,7 @@ fn refuse(
     code: &str,
     signer: &str,
     event: Event,
-) -> Result<(String, String)> {
+) -> Result<((String, String), Vec<u8>)> {
     let before = ledger.head().size;
     let item = Item {
         at: load.last + 30 * SEC,
@@ -1315,7 +1325,7 @@ fn refuse(
             r.seq
         ),
         Err(e) => match projections::rules::rule_of(&e) {
-            Some(rc) if rc.as_str() == code => Ok((code.to_string(), e.message)),
+            Some(rc) if rc.as_str() == code => Ok(((code.to_string(), e.message), envelope)),
             _ => bail!(
                 "scenario: the statement violating {code} was refused otherwise: {}: {}",
                 e.code,
@@ -1326,7 +1336,7 @@ fn refuse(
 }
 
 /// One violating statement per refused rule (ARCHITECTURE.md's rule table).
-fn refusals(ledger: &Ledger, b: &Builder, load: &mut Load) -> Result<Vec<(String, String)>> {
+fn refusals(ledger: &Ledger, b: &Builder, load: &mut Load) -> Result<Refusals> {
     let featured = FEATURED_CASE;
     let overdue = "ld-2006-0041";
     let filed_seq = load
@@ -1583,6 +1593,8 @@ fn refusals(ledger: &Ledger, b: &Builder, load: &mut Load) -> Result<Vec<(String
         .map(|(code, signer, event)| refuse(ledger, b, load, code, signer, event))
         .collect()
 }
+
+type Refusals = Vec<((String, String), Vec<u8>)>;
 
 // ---------------------------------------------------------------------------
 // Cases.

@@ -20,6 +20,7 @@
 //! only `apply`.
 
 pub mod calendar;
+pub mod evidence;
 pub mod model;
 pub mod rules;
 pub mod views;

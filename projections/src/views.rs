@@ -819,7 +819,17 @@ pub struct RankRow {
     pub rank: u32,
     /// R24: the top three are rewarded and announced.
     pub top_three: bool,
+    /// R25: poor performers lose award eligibility. A city is not eligible
+    /// for the year when a promise bound to one of its bodies was breached
+    /// on a forbidden excuse, or when it had evaluation feedback and scored
+    /// under [`AWARD_SCORE_MIN_PERMILLE`]; `ineligible_because` says which.
+    pub award_eligible: bool,
+    pub ineligible_because: Option<String>,
 }
+
+/// R25: the evaluation score under which a city is a poor performer (60 of
+/// 100, the usual pass mark of a Chinese evaluation).
+pub const AWARD_SCORE_MIN_PERMILLE: u64 = 600;
 
 /// The ranking of every body of kind `city_government` for `year`, evaluated
 /// at `at`: by evaluation score (higher first); ties are broken by the
@@ -835,6 +845,21 @@ pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<R
         .filter(|b| b.kind == BodyKind::CityGovernment)
         .map(|b| {
             let r = city_record(model, cal, &b.id, from, to, at);
+            let ineligible_because = if r.breaches_forbidden_excuse.numerator > 0 {
+                Some(format!(
+                    "{} promise breach(es) on a forbidden excuse in {year}",
+                    r.breaches_forbidden_excuse.numerator
+                ))
+            } else if r.evaluation.dimensions.iter().any(|d| d.respondents > 0)
+                && r.evaluation.score_permille < AWARD_SCORE_MIN_PERMILLE
+            {
+                Some(format!(
+                    "evaluation score {}‰ is under {AWARD_SCORE_MIN_PERMILLE}‰",
+                    r.evaluation.score_permille
+                ))
+            } else {
+                None
+            };
             RankRow {
                 city: b.id.clone(),
                 name: b.name.clone(),
@@ -842,6 +867,8 @@ pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<R
                 closure: r.closure,
                 rank: 0,
                 top_three: false,
+                award_eligible: ineligible_because.is_none(),
+                ineligible_because,
             }
         })
         .collect();

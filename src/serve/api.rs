@@ -69,6 +69,8 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/v1/cities/{city}", summary: "A city's accountability record over a period.", access: Access::Needs(Role::Supervisor), query: &[("from", "first day (default 1 January of the latest year)"), ("to", "last day (default 31 December)"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/v1/ranking", summary: "The cities ranked on the evaluation of a year (public at / on the dashboard).", access: Access::Needs(Role::Supervisor), query: &[("year", "the year"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/v1/enterprises/{id}", summary: "An enterprise's cases, the promises made to it and the inspections it received.", access: Access::Needs(Role::Supervisor), query: READ },
+    RouteDoc { method: "get", path: "/v1/projects", summary: "Signed investment projects (R20–R21): status, furthest progress, planned and arrived funds.", access: Access::Needs(Role::Supervisor), query: &[("city", "city id or name"), ("from", "signed on or after this day"), ("to", "signed on or before this day"), ("as_of_seq", ""), ("as_of", "")] },
+    RouteDoc { method: "get", path: "/v1/rules", summary: "Each row of DOMAIN.md's rule table with the evidence that it fired: flags, measures and records in the ledger, and the refusals this server answered.", access: Access::Needs(Role::Supervisor), query: &[("year", "evaluation year for R22–R25 (default: the latest recorded)"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/open311/v2/services.json", summary: "Open311 GeoReport v2: complaint categories as services.", access: Access::Public, query: &[] },
     RouteDoc { method: "get", path: "/open311/v2/requests.json", summary: "Open311 GeoReport v2: cases as service requests (no complainant identity, no amounts).", access: Access::Public, query: &[("status", "open | closed"), ("service_code", "category"), ("page", ""), ("page_size", "")] },
     RouteDoc { method: "get", path: "/open311/v2/requests/{id}", summary: "Open311 GeoReport v2: one case as a service request (path ends in .json).", access: Access::Public, query: &[] },
@@ -95,6 +97,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("get", "/v1/cities/{city}") => get(city),
         ("get", "/v1/ranking") => get(ranking),
         ("get", "/v1/enterprises/{id}") => get(enterprise),
+        ("get", "/v1/rules") => get(rules_fired),
+        ("get", "/v1/projects") => get(projects),
         ("get", "/open311/v2/services.json") => get(o311_services),
         ("get", "/open311/v2/requests.json") => get(o311_requests),
         ("get", "/open311/v2/requests/{id}") => get(o311_request),
@@ -250,7 +254,7 @@ async fn post_statement(State(app): State<AppState>, req: Request) -> Result<Res
             Ok(json_response(status, &receipt.to_json()))
         }
         Err(rej) => {
-            app.metrics.rejection(rej.code.as_str());
+            app.metrics.refusal(&rej);
             tracing::info!(request_id = %rid.map(|r| r.0).unwrap_or_default(), code = %rej.code, "statement refused");
             Err(Problem::from_rejection(&rej))
         }
@@ -290,7 +294,7 @@ async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Respons
         let v = match r {
             Ok(receipt) => json!({"receipt": receipt.to_json()}),
             Err(rej) => {
-                app.metrics.rejection(rej.code.as_str());
+                app.metrics.refusal(&rej);
                 json!({"problem": Problem::from_rejection(&rej).to_json()})
             }
         };
@@ -1047,6 +1051,97 @@ async fn enterprise(
             &at,
             "enterprise",
             serde_json::to_value(view).unwrap_or_default(),
+        ))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+#[derive(Deserialize)]
+struct ProjectsQ {
+    city: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(flatten)]
+    read: ReadQ,
+}
+
+async fn projects(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<ProjectsQ>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require(&app, &headers, Role::Supervisor)?;
+    let Query(q) = q.map_err(query_err)?;
+    let date = |n: &str, s: &Option<String>| -> Result<Option<Date>, Problem> {
+        s.as_deref()
+            .map(|s| Date::parse(s).map_err(|e| Problem::bad_request(format!("{n}: {e}"))))
+            .transpose()
+    };
+    let (from, to) = (date("from", &q.from)?, date("to", &q.to)?);
+    let city = q.city.clone();
+    let page_max = app.limits.page_max;
+    let (v, _) = with_read(&app, &q.read, move |m, ctx| {
+        let city = match city.as_deref() {
+            Some(c) => {
+                Some(find_city(m, c).ok_or_else(|| Problem::not_found(format!("no city {c:?}")))?)
+            }
+            None => None,
+        };
+        let rows: Vec<_> = m
+            .projects
+            .values()
+            .filter(|p| city.as_ref().is_none_or(|c| &p.city == c))
+            .filter(|p| from.is_none_or(|d| p.signed.date() >= d))
+            .filter(|p| to.is_none_or(|d| p.signed.date() <= d))
+            .take(page_max)
+            .collect();
+        Ok(ctx.envelope(
+            &ctx.last_recorded_at,
+            "projects",
+            serde_json::to_value(rows).unwrap_or_default(),
+        ))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &v))
+}
+
+async fn rules_fired(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<RankingQ>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require(&app, &headers, Role::Supervisor)?;
+    let Query(q) = q.map_err(query_err)?;
+    let app2 = app.clone();
+    let read = q.read.clone();
+    let (v, _) = with_read(&app, &q.read, move |m, ctx| {
+        let year = q
+            .year
+            .unwrap_or_else(|| ctx.last_recorded_at.shanghai_date().year());
+        let at = at_or(&read, ctx.last_recorded_at)?;
+        let mut rows = projections::evidence::rule_evidence(m, &app2.calendar, at, year);
+        for r in &mut rows {
+            for code in r.refusal_codes {
+                r.evidence.push(projections::evidence::Evidence {
+                    what: format!("statements refused as {code} by this server"),
+                    count: app2.metrics.rule_refusals(code),
+                });
+            }
+        }
+        let out: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                v["fired"] = Value::Bool(r.fired());
+                v
+            })
+            .collect();
+        let fired = rows.iter().filter(|r| r.fired()).count();
+        Ok(ctx.envelope(
+            &at,
+            "rules",
+            json!({"year": year, "rows": out, "fired": fired, "total": rows.len()}),
         ))
     })
     .await?;

@@ -469,7 +469,7 @@ pub fn index(page: &Page, year: i32, years: &[i32], rows: &[RankRow], sort: &str
     );
     let _ = writeln!(
         b,
-        "<thead><tr><th scope=\"col\" class=\"num\">名次 rank</th><th scope=\"col\"{}>{}</th><th scope=\"col\" class=\"num\"{}>{}</th><th scope=\"col\">前三 top three</th><th scope=\"col\" class=\"num\">结案率 closure</th></tr></thead>",
+        "<thead><tr><th scope=\"col\" class=\"num\">名次 rank</th><th scope=\"col\"{}>{}</th><th scope=\"col\" class=\"num\"{}>{}</th><th scope=\"col\">前三 top three</th><th scope=\"col\" class=\"num\">结案率 closure</th><th scope=\"col\">评优资格 award eligibility (R25)</th></tr></thead>",
         aria("name", "ascending"),
         sort_link("name", "城市 city"),
         aria("score", "descending"),
@@ -477,18 +477,22 @@ pub fn index(page: &Page, year: i32, years: &[i32], rows: &[RankRow], sort: &str
     );
     b.push_str("<tbody>\n");
     if rows.is_empty() {
-        b.push_str("<tr><td colspan=\"5\" class=\"muted\">本年度无排名 no ranking for this year</td></tr>\n");
+        b.push_str("<tr><td colspan=\"6\" class=\"muted\">本年度无排名 no ranking for this year</td></tr>\n");
     }
     for r in rows {
         let _ = writeln!(
             b,
-            "<tr><td class=\"num\">{}</td><th scope=\"row\"><span title=\"{}\">{}</span></th><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td class=\"num\">{}</td><th scope=\"row\"><span title=\"{}\">{}</span></th><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             r.rank,
             esc(r.city.as_str()),
             esc(r.name.as_str()),
             permille(r.score_permille),
             if r.top_three { "★ 前三 top three" } else { "" },
             esc(&ratio(&r.closure)),
+            match &r.ineligible_because {
+                None => "有 eligible".to_string(),
+                Some(why) => format!("<span class=\"bad\">取消 not eligible: {}</span>", esc(why)),
+            },
         );
     }
     b.push_str("</tbody>\n</table>\n");
@@ -926,6 +930,8 @@ mod tests {
             closure: Ratio::new(1, 4),
             rank,
             top_three: rank <= 3,
+            award_eligible: true,
+            ineligible_because: None,
         }
     }
 

@@ -37,6 +37,8 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     rejections: Mutex<BTreeMap<String, u64>>,
+    /// Refusals under a rule of DOMAIN.md, by rule code (`rule_violated`).
+    rule_refusals: Mutex<BTreeMap<String, u64>>,
 }
 
 fn esc(s: &str) -> String {
@@ -59,6 +61,25 @@ impl Metrics {
         if let Ok(mut m) = self.rejections.lock() {
             *m.entry(code.to_string()).or_default() += 1;
         }
+    }
+
+    /// Counts a refused statement by its stable code, and by its rule code
+    /// when a rule of DOMAIN.md refused it.
+    pub fn refusal(&self, r: &events::codes::Rejection) {
+        self.rejection(r.code.as_str());
+        if let Some(rc) = projections::rules::rule_of(r) {
+            if let Ok(mut m) = self.rule_refusals.lock() {
+                *m.entry(rc.as_str().to_string()).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn rule_refusals(&self, code: &str) -> u64 {
+        self.rule_refusals
+            .lock()
+            .ok()
+            .and_then(|m| m.get(code).copied())
+            .unwrap_or(0)
     }
 
     pub fn render(&self, ledger: &crate::ledger::Stats, size: u64) -> String {

@@ -3,6 +3,7 @@
 mod append;
 mod browser;
 mod crash;
+mod demo;
 mod http;
 mod projection;
 mod recount;

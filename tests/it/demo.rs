@@ -1,0 +1,122 @@
+//! The Hunan 2006 demo over HTTP: each seed figure of DOMAIN.md read from the
+//! service's projections, and every row of DOMAIN.md's rule table fired —
+//! flags, measures and records in the ledger, and the demo's violating
+//! statements refused over HTTP with their rule codes, appending nothing.
+
+use crate::http::{get, request};
+use ledger::serve::auth::{self, Role};
+use ledger::serve::{start, Limits};
+use serde_json::Value;
+
+fn ratio(v: &Value) -> (u64, u64) {
+    (
+        v["numerator"].as_u64().unwrap(),
+        v["denominator"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn the_demo_serves_the_seed_figures_and_every_rule_fires() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let summary = ledger::scenario::load_hunan_2006(&data).unwrap();
+    // Started again on the same directory, the demo serves what is there.
+    assert!(!ledger::demo::prepare(&data).unwrap());
+    let (token, _) = auth::create(&data, Role::Supervisor, "demo test").unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let running = rt
+        .block_on(start(&data, "127.0.0.1:0", Limits::default()))
+        .unwrap();
+    let a = running.addr;
+    let t = Some(token.as_str());
+    let city = |path: &str| get(a, path, t).json()["city"].clone();
+
+    // Changsha 2005: closure rate 66/71.
+    let cs = city("/v1/cities/changsha?from=2005-01-01&to=2005-12-31");
+    assert_eq!(ratio(&cs["closure"]), (66, 71));
+    // Zhuzhou: satisfaction 8/8.
+    let zz = city("/v1/cities/zhuzhou?from=2006-01-01&to=2006-12-31");
+    assert_eq!(ratio(&zz["satisfaction_strict"]), (8, 8));
+    // Losses recovered in 2006, the 14 cities: over 4,000,000 yuan (in fen).
+    let ranking = get(a, "/v1/ranking?year=2006", t).json();
+    let rows = ranking["ranking"]["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 14);
+    let losses: u64 = rows
+        .iter()
+        .map(|r| {
+            let id = r["city"].as_str().unwrap();
+            city(&format!("/v1/cities/{id}?from=2006-01-01&to=2006-12-31"))["losses_recovered"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert!(losses > 4_000_000 * 100, "losses recovered {losses} fen");
+    // Xiangtan: the 14 Central China Expo projects all performed.
+    let expo = get(
+        a,
+        "/v1/projects?city=xiangtan&from=2006-09-01&to=2006-09-30",
+        t,
+    )
+    .json();
+    let expo = expo["projects"].as_array().unwrap();
+    assert_eq!(expo.len(), 14);
+    assert!(expo.iter().all(|p| p["status"] == "performed"), "{expo:?}");
+    // The 8 Pan-Pearl River projects all started, 23,000 of 97,000 万元 arrived.
+    let ppr =
+        city("/v1/cities/xiangtan?from=2006-06-01&to=2006-06-30&at=2006-12-27T23:59:59%2B08:00");
+    assert_eq!(ratio(&ppr["projects_started"]), (8, 8));
+    let wan = 10_000 * 100;
+    assert_eq!(ratio(&ppr["project_funds"]), (23_000 * wan, 97_000 * wan));
+
+    // The demo's violating statements, submitted over HTTP: each refused
+    // with its rule code, nothing appended.
+    let size = get(a, "/v1/checkpoint", None).json()["size"]
+        .as_u64()
+        .unwrap();
+    assert!(!summary.refused_envelopes.is_empty());
+    for (code, env) in &summary.refused_envelopes {
+        let r = request(
+            a,
+            "POST",
+            "/v1/statements",
+            &[("Content-Type", "application/json")],
+            env,
+        );
+        let v = r.problem(422, "rule_violated");
+        assert!(
+            v["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{code}:")),
+            "{code}: {v}"
+        );
+    }
+    assert_eq!(
+        get(a, "/v1/checkpoint", None).json()["size"]
+            .as_u64()
+            .unwrap(),
+        size
+    );
+
+    // Every row of the rule table fired.
+    let rules = get(a, "/v1/rules?year=2006", t).json();
+    let rows = rules["rules"]["rows"].as_array().unwrap();
+    let silent: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["fired"] != true)
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        silent.is_empty(),
+        "rules that did not fire in the demo: {silent:?}"
+    );
+    for rule in ["R1", "R2", "R10", "R13", "R22", "R25", "overdue is derived"] {
+        assert!(rows.iter().any(|r| r["rule"] == rule), "{rule} missing");
+    }
+    assert!(rows.len() >= 30, "{} rows", rows.len());
+    rt.block_on(running.stop()).unwrap();
+}
