@@ -30,12 +30,12 @@ pub struct BenchArgs {
     pub keep: bool,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Which parts to run: any of single, group, verify, projections
-    /// (verify needs group; projections needs group or --data).
+    /// Which parts to run: any of single, group, verify, projections, http
+    /// (verify needs group; projections and http need group or --data).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "single,group,verify,projections"
+        default_value = "single,group,verify,projections,http"
     )]
     pub parts: Vec<String>,
     /// Measure the projections on this existing ledger instead of the one
@@ -69,6 +69,242 @@ fn median_and_p99(mut v: Vec<Duration>) -> (Duration, Duration) {
     }
     let p99 = v[(v.len() * 99 / 100).min(v.len() - 1)];
     (v[v.len() / 2], p99)
+}
+
+/// A keep-alive HTTP/1.1 connection for the load benchmark (std only).
+struct Conn {
+    s: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    fn open(addr: std::net::SocketAddr) -> Result<Conn> {
+        let s = std::net::TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        Ok(Conn { s, buf: Vec::new() })
+    }
+
+    /// Sends one request and reads its response; returns the status.
+    fn call(&mut self, method: &str, path: &str, token: &str, body: &[u8]) -> Result<u16> {
+        use std::io::Read;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        self.s.write_all(head.as_bytes())?;
+        self.s.write_all(body)?;
+        self.buf.clear();
+        let mut chunk = [0u8; 65536];
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let h = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+                let len: usize = h
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .context("a response without content-length")?;
+                if self.buf.len() >= end + 4 + len {
+                    let status = h
+                        .split(' ')
+                        .nth(1)
+                        .and_then(|s| s.parse().ok())
+                        .context("a response without a status")?;
+                    return Ok(status);
+                }
+            }
+            let n = self.s.read(&mut chunk)?;
+            if n == 0 {
+                bail!("the server closed the connection");
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// Issue 4's figures: read latency over HTTP at 32 connections on the ledger
+/// at `dir`, and HTTP batch appends against the library's append rate.
+fn http_figures(
+    dir: &std::path::Path,
+    seed: u64,
+    work: &std::path::Path,
+    figures: &mut Vec<Figure>,
+    fixed: &mut Vec<Fixed>,
+) -> Result<()> {
+    use crate::serve::{auth, start, Limits};
+    const CONNECTIONS: usize = 32;
+    const READ_SECONDS: u64 = 10;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (token, entry) = auth::create(dir, auth::Role::Supervisor, "bench")?;
+    let t = Instant::now();
+    let running = rt.block_on(start(dir, "127.0.0.1:0", Limits::default()))?;
+    eprintln!(
+        "bench: http: serving {} (opened in {:.2} s)",
+        dir.display(),
+        t.elapsed().as_secs_f64()
+    );
+    let addr = running.addr;
+    let (cases, cities) = running.app.ledger.with_model(|m, _| {
+        let cases: Vec<String> = m
+            .cases
+            .keys()
+            .step_by((m.cases.len() / 5000).max(1))
+            .map(|c| c.to_string())
+            .collect();
+        let cities: Vec<String> = m
+            .bodies
+            .values()
+            .filter(|b| b.kind == events::vocab::BodyKind::CityGovernment)
+            .map(|b| b.id.to_string())
+            .collect();
+        (cases, cities)
+    })?;
+    let deadline = Instant::now() + Duration::from_secs(READ_SECONDS);
+    type Latencies = (Vec<Duration>, Vec<Duration>);
+    let results: Vec<Result<Latencies>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..CONNECTIONS)
+            .map(|w| {
+                let (cases, cities, token) = (&cases, &cities, &token);
+                s.spawn(move || -> Result<Latencies> {
+                    let mut c = Conn::open(addr)?;
+                    let (mut case_t, mut city_t) = (Vec::new(), Vec::new());
+                    let mut i = w;
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        let path = format!("/v1/cases/{}", cases[i % cases.len()]);
+                        let st = c.call("GET", &path, token, b"")?;
+                        case_t.push(t.elapsed());
+                        if st != 200 {
+                            bail!("GET {path}: {st}");
+                        }
+                        let t = Instant::now();
+                        let path = format!("/v1/cities/{}", cities[i % cities.len()]);
+                        let st = c.call("GET", &path, token, b"")?;
+                        city_t.push(t.elapsed());
+                        if st != 200 {
+                            bail!("GET {path}: {st}");
+                        }
+                        i += CONNECTIONS;
+                    }
+                    Ok((case_t, city_t))
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a client panicked")))
+            })
+            .collect()
+    });
+    let (mut case_all, mut city_all) = (Vec::new(), Vec::new());
+    for r in results {
+        let (a, b) = r?;
+        case_all.extend(a);
+        city_all.extend(b);
+    }
+    let (n_case, n_city) = (case_all.len(), city_all.len());
+    let (case_med, case_p99) = median_and_p99(case_all);
+    let (city_med, city_p99) = median_and_p99(city_all);
+    eprintln!(
+        "bench: http: {CONNECTIONS} connections for {READ_SECONDS} s: {n_case} case reads (median {:.2} ms, p99 {:.2} ms), {n_city} city reads (median {:.2} ms, p99 {:.2} ms)",
+        case_med.as_secs_f64() * 1e3,
+        case_p99.as_secs_f64() * 1e3,
+        city_med.as_secs_f64() * 1e3,
+        city_p99.as_secs_f64() * 1e3
+    );
+    fixed.push(Fixed {
+        name: format!("GET /v1/cases/{{id}} p99 at {CONNECTIONS} connections"),
+        value: case_p99.as_secs_f64() * 1e3,
+        unit: "ms",
+        limit: 5.0,
+        ceiling: true,
+    });
+    fixed.push(Fixed {
+        name: format!("GET /v1/cities/{{city}} p99 at {CONNECTIONS} connections"),
+        value: city_p99.as_secs_f64() * 1e3,
+        unit: "ms",
+        limit: 5.0,
+        ceiling: true,
+    });
+    rt.block_on(running.stop())?;
+    auth::revoke(dir, &entry.id)?;
+
+    // Appends: the same pre-signed statements through the library and over
+    // HTTP (NDJSON batches of 1024), each into a fresh ledger.
+    const APPENDS: u64 = 50_000;
+    let h = history(&GenerateOptions {
+        records: APPENDS,
+        seed,
+    })?;
+    let fresh = |name: &str| -> Result<PathBuf> {
+        let d = work.join(name);
+        ledger::init(
+            &d,
+            &h.origin,
+            &h.root,
+            Clock::Simulated,
+            Some(h.genesis_time),
+            "bench: http appends",
+        )?;
+        Ok(d)
+    };
+    let lib_dir = fresh("lib-appends")?;
+    let l = Ledger::open(&lib_dir, Config::default())?;
+    let t = Instant::now();
+    let (ok, bad) = l.append_stream(h.envelopes.iter().cloned(), 1024, |_, _, _| {});
+    let lib_rate = ok as f64 / t.elapsed().as_secs_f64();
+    let lib_size = l.head().size;
+    l.close()?;
+    if bad > 0 {
+        bail!("{bad} statements refused by the library");
+    }
+    let http_dir = fresh("http-appends")?;
+    let (token, _) = auth::create(&http_dir, auth::Role::Supervisor, "bench")?;
+    let running = rt.block_on(start(&http_dir, "127.0.0.1:0", Limits::default()))?;
+    let addr = running.addr;
+    let batches: Vec<Vec<u8>> = h
+        .envelopes
+        .chunks(1024)
+        .map(|c| {
+            let mut b = Vec::new();
+            for e in c {
+                b.extend_from_slice(e);
+                b.push(b'\n');
+            }
+            b
+        })
+        .collect();
+    // Batches go in order on one connection: later statements depend on
+    // earlier ones (a case is accepted after it is filed).
+    let t = Instant::now();
+    let mut c = Conn::open(addr)?;
+    for b in &batches {
+        let st = c.call("POST", "/v1/statements/batch", &token, b)?;
+        if st != 200 {
+            bail!("POST /v1/statements/batch: {st}");
+        }
+    }
+    let http_rate = h.envelopes.len() as f64 / t.elapsed().as_secs_f64();
+    let http_size = running.app.ledger.head().size;
+    rt.block_on(running.stop())?;
+    if http_size != lib_size {
+        bail!("over HTTP the ledger reached {http_size} records, through the library {lib_size}");
+    }
+    eprintln!(
+        "bench: http: {ok} statements appended: library {lib_rate:.0}/s, HTTP batches {http_rate:.0}/s"
+    );
+    figures.push(Figure {
+        name: "HTTP batch appends/s (NDJSON, 1024 per request)",
+        value: http_rate,
+        baseline_name: "library append_stream/s, windows of 1024",
+        baseline: lib_rate,
+        goal: 0.50,
+    });
+    std::fs::remove_dir_all(&lib_dir)?;
+    std::fs::remove_dir_all(&http_dir)?;
+    Ok(())
 }
 
 /// Issue 3's figures on the ledger at `dir`: rebuild rate against the
@@ -282,10 +518,18 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let mut figures = Vec::new();
     let mut fixed = Vec::new();
     if let Some(data) = &args.data {
-        if args.parts.iter().any(|p| p != "projections") {
-            bail!("--data measures an existing ledger: use it with --parts projections");
+        if args.parts.iter().any(|p| p != "projections" && p != "http") {
+            bail!("--data measures an existing ledger: use it with --parts projections,http");
         }
-        projection_figures(data, &mut figures, &mut fixed)?;
+        if args.parts.iter().any(|p| p == "projections") {
+            projection_figures(data, &mut figures, &mut fixed)?;
+        }
+        if args.parts.iter().any(|p| p == "http") {
+            let work = std::env::temp_dir().join(format!("ledger-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&work)?;
+            http_figures(data, args.seed, &work, &mut figures, &mut fixed)?;
+            std::fs::remove_dir_all(&work)?;
+        }
         return Ok(report(&figures, &fixed, n_of(data)?, threads));
     }
     let base = args.dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -444,6 +688,9 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 
     if part("projections") && part("group") {
         projection_figures(&dir, &mut figures, &mut fixed)?;
+    }
+    if part("http") && part("group") {
+        http_figures(&dir, args.seed, &work, &mut figures, &mut fixed)?;
     }
 
     let code = report(&figures, &fixed, args.records, threads);

@@ -728,9 +728,10 @@ fn run(cmd: Command) -> Result<ExitCode> {
         Command::Rebuild { data } => {
             let r = crate::ledger::rebuild_projections(&data)?;
             emit!(
-                "ledger: rebuilt the projections of {} records in {:.2} s (model digest {}); peak memory {} KiB",
+                "ledger: rebuilt the projections of {} records in {:.2} s (snapshot {} bytes, model digest {}); peak memory {} KiB",
                 r.records,
                 r.seconds,
+                r.snapshot_bytes,
                 events::codec::hex(&r.digest),
                 crate::bench::peak_rss_kib().map_or("unknown".into(), |k| k.to_string())
             );

@@ -930,6 +930,11 @@ impl Ledger {
     /// Runs `f` on the domain model as of the durable head (every record
     /// acknowledged so far, nothing that is not durable) and that head.
     pub fn with_model<T>(&self, f: impl FnOnce(&Model, &Head) -> T) -> anyhow::Result<T> {
+        // A writer that stopped may have staged records into the model that
+        // never became durable: no read is answered from it.
+        if let Some(why) = self.failure() {
+            bail!("the writer stopped ({why}); reads resume after a restart");
+        }
         let model =
             self.shared.model.read().map_err(|_| {
                 anyhow::anyhow!("the domain model is unavailable (the writer failed)")
@@ -1622,6 +1627,8 @@ pub struct Rebuilt {
     /// and the replay of every record, then the snapshot saved.
     pub seconds: f64,
     pub digest: [u8; 32],
+    /// Bytes of the snapshot saved.
+    pub snapshot_bytes: u64,
 }
 
 /// Discards the persisted projection and rebuilds it from the log (the
@@ -1644,10 +1651,18 @@ pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
         .model_digest()
         .ok_or_else(|| anyhow::anyhow!("the model is unavailable"))?;
     l.close()?;
+    let seconds = t.elapsed().as_secs_f64();
+    let snapshot_bytes = {
+        let _lock = lock_dir(dir)?;
+        let mut notices = Vec::new();
+        let db = open_index(dir, Config::default().index_cache_bytes, &mut notices)?;
+        projstore::meta(&db)?.map_or(0, |m| m.bytes)
+    };
     Ok(Rebuilt {
         records,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds,
         digest,
+        snapshot_bytes,
     })
 }
 

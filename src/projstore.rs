@@ -237,7 +237,7 @@ pub fn load(
             bytes: 0,
         },
     );
-    let model: Model = match serde_json::from_reader(&mut r) {
+    let mut model: Model = match serde_json::from_reader(&mut r) {
         Ok(m) => m,
         Err(e) => return Ok(Err(Unusable::Damaged(e.to_string()))),
     };
@@ -254,6 +254,7 @@ pub fn load(
             inner.chunks, inner.bytes, meta.chunks, meta.bytes
         ))));
     }
+    model.rebuild_indexes();
     Ok(Ok((model, meta)))
 }
 

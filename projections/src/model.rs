@@ -893,6 +893,22 @@ pub struct Model {
     pub corrections: BTreeMap<u64, Vec<CorrectionEntry>>,
     /// Records that must open a derived complaint (keyed by their seq).
     pub derived_triggers: BTreeMap<u64, DerivedTrigger>,
+    /// Indexes for reads by city: derived from the maps above, kept by
+    /// `apply`, never serialized (so neither the digest nor a persisted
+    /// snapshot holds them) and rebuilt by [`Model::rebuild_indexes`].
+    /// city → filing date → cases.
+    #[serde(skip)]
+    pub cases_by_city: BTreeMap<Id, BTreeMap<Date, std::collections::BTreeSet<Id>>>,
+    /// body bound when made → business date of a keeping, breach or
+    /// compensation payment → promises.
+    #[serde(skip)]
+    pub promise_settlements: BTreeMap<Id, BTreeMap<Date, std::collections::BTreeSet<Id>>>,
+    /// department → business date of conduct → inspections.
+    #[serde(skip)]
+    pub inspections_conducted: BTreeMap<Id, BTreeMap<Date, std::collections::BTreeSet<Id>>>,
+    /// city → projects.
+    #[serde(skip)]
+    pub projects_by_city: BTreeMap<Id, std::collections::BTreeSet<Id>>,
 }
 
 /// An event type's wire name. An alias rather than `&'static str` written out,
@@ -1146,6 +1162,111 @@ impl Model {
     /// Folds one verified record into the state. Cannot fail; ids the model
     /// does not know are ignored.
     pub fn apply(&mut self, rec: &Applied) {
+        self.apply_record(rec);
+        self.index_record(
+            &rec.statement.event,
+            rec.statement.occurred_at.shanghai_date(),
+        );
+    }
+
+    /// Rebuilds the indexes for reads by city from the model's maps (after
+    /// loading a persisted model, which does not carry them).
+    pub fn rebuild_indexes(&mut self) {
+        self.cases_by_city.clear();
+        self.promise_settlements.clear();
+        self.inspections_conducted.clear();
+        self.projects_by_city.clear();
+        for c in self.cases.values() {
+            self.cases_by_city
+                .entry(c.city.clone())
+                .or_default()
+                .entry(c.filed.date())
+                .or_default()
+                .insert(c.id.clone());
+        }
+        for p in self.promises.values() {
+            let dates = p
+                .kept
+                .iter()
+                .chain(p.breach.as_ref().map(|b| &b.at))
+                .chain(p.payments.iter().map(|x| &x.at))
+                .map(At::date);
+            for d in dates {
+                self.promise_settlements
+                    .entry(p.body.clone())
+                    .or_default()
+                    .entry(d)
+                    .or_default()
+                    .insert(p.id.clone());
+            }
+        }
+        for i in self.inspections.values() {
+            if let Some(c) = &i.conducted {
+                self.inspections_conducted
+                    .entry(i.department.clone())
+                    .or_default()
+                    .entry(c.at.date())
+                    .or_default()
+                    .insert(i.id.clone());
+            }
+        }
+        for p in self.projects.values() {
+            self.projects_by_city
+                .entry(p.city.clone())
+                .or_default()
+                .insert(p.id.clone());
+        }
+    }
+
+    fn index_record(&mut self, event: &Event, date: Date) {
+        match event {
+            Event::ComplaintFiled(f) => {
+                if let Some(c) = self.cases.get(&f.case) {
+                    self.cases_by_city
+                        .entry(c.city.clone())
+                        .or_default()
+                        .entry(c.filed.date())
+                        .or_default()
+                        .insert(c.id.clone());
+                }
+            }
+            Event::PromiseKept(events::vocab::PromiseKept { promise, .. })
+            | Event::PromiseBreached(events::vocab::PromiseBreached { promise, .. })
+            | Event::CompensationPaid(events::vocab::CompensationPaid { promise, .. }) => {
+                if let Some(p) = self.promises.get(promise) {
+                    self.promise_settlements
+                        .entry(p.body.clone())
+                        .or_default()
+                        .entry(date)
+                        .or_default()
+                        .insert(p.id.clone());
+                }
+            }
+            Event::InspectionConducted(r) => {
+                if let Some(i) = self.inspections.get(&r.inspection) {
+                    if let Some(c) = &i.conducted {
+                        self.inspections_conducted
+                            .entry(i.department.clone())
+                            .or_default()
+                            .entry(c.at.date())
+                            .or_default()
+                            .insert(i.id.clone());
+                    }
+                }
+            }
+            Event::ProjectSigned(s) => {
+                if let Some(p) = self.projects.get(&s.project) {
+                    self.projects_by_city
+                        .entry(p.city.clone())
+                        .or_default()
+                        .insert(p.id.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_record(&mut self, rec: &Applied) {
         let at = At::of(rec);
         let flags = self.flags_for(rec);
         if let Some(t) = self.derived_trigger_of(rec, &flags) {

@@ -232,13 +232,16 @@ fn owes(c: &Case, at: Timestamp) -> bool {
 }
 
 /// Whether any of the accountability records `seqs` was imposed by `at`.
-fn imposed_by(
-    imposed: &std::collections::HashMap<u64, Timestamp>,
-    seqs: &[u64],
-    at: Timestamp,
-) -> bool {
-    seqs.iter()
-        .any(|s| imposed.get(s).is_some_and(|t| *t <= at))
+/// Whether one of the accountability records at `seqs` was imposed by `at`
+/// (`Model::accountability` is in seq order, so each is a binary search).
+fn imposed_by(model: &Model, seqs: &[u64], at: Timestamp) -> bool {
+    seqs.iter().any(|s| {
+        model
+            .accountability
+            .binary_search_by_key(s, |a| a.at.seq)
+            .ok()
+            .is_some_and(|i| model.accountability[i].at.occurred_at.instant() <= at)
+    })
 }
 
 fn result_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
@@ -630,12 +633,15 @@ pub fn city_record(
     let mut strict = Ratio::new(0, 0);
     let mut broad = Ratio::new(0, 0);
     let mut losses = Fen::ZERO;
-    let imposed: std::collections::HashMap<u64, Timestamp> = model
-        .accountability
-        .iter()
-        .map(|a| (a.at.seq, a.at.occurred_at.instant()))
-        .collect();
-    for c in model.cases.values() {
+    // The city's cases filed in the period, through the model's index.
+    let filed_in_period = model
+        .cases_by_city
+        .get(city)
+        .into_iter()
+        .flat_map(|by_date| by_date.range(from..=to))
+        .flat_map(|(_, ids)| ids.iter())
+        .filter_map(|id| model.cases.get(id));
+    for c in filed_in_period {
         if &c.city != city || !in_period(c.filed.date(), from, to) || c.rejected.is_some() {
             continue;
         }
@@ -671,7 +677,7 @@ pub fn city_record(
         }
         if !open.is_empty() || !late_of(c, &dl, at).is_empty() {
             follow.denominator += 1;
-            if imposed_by(&imposed, &c.accountability, at) {
+            if imposed_by(model, &c.accountability, at) {
                 follow.numerator += 1;
             }
         }
@@ -706,7 +712,27 @@ pub fn city_record(
     let mut kept = Ratio::new(0, 0);
     let mut forbidden = Ratio::new(0, 0);
     let mut compensation = Fen::ZERO;
-    for p in model.promises.values() {
+    // Promises settled and inspections conducted in the period by the
+    // city's bodies, through the model's indexes (by body, then date).
+    type ByDate = std::collections::BTreeMap<Date, std::collections::BTreeSet<Id>>;
+    fn in_period_of<'m>(
+        model: &Model,
+        index: &'m std::collections::BTreeMap<Id, ByDate>,
+        city: &Id,
+        from: Date,
+        to: Date,
+    ) -> std::collections::BTreeSet<&'m Id> {
+        index
+            .iter()
+            .filter(|(body, _)| body_in_city(model, body, city))
+            .flat_map(|(_, by_date)| by_date.range(from..=to))
+            .flat_map(|(_, ids)| ids.iter())
+            .collect()
+    }
+    for p in in_period_of(model, &model.promise_settlements, city, from, to)
+        .into_iter()
+        .filter_map(|id| model.promises.get(id))
+    {
         if !body_in_city(model, &p.body, city) {
             continue;
         }
@@ -722,7 +748,7 @@ pub fn city_record(
                 forbidden.numerator += 1;
             }
             follow.denominator += 1;
-            if imposed_by(&imposed, &p.accountability, at) {
+            if imposed_by(model, &p.accountability, at) {
                 follow.numerator += 1;
             }
         }
@@ -733,7 +759,13 @@ pub fn city_record(
 
     let mut started = Ratio::new(0, 0);
     let mut funds = Ratio::new(0, 0);
-    for p in model.projects.values() {
+    for p in model
+        .projects_by_city
+        .get(city)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| model.projects.get(id))
+    {
         if &p.city != city || !in_period(p.signed.date(), from, to) {
             continue;
         }
@@ -752,7 +784,10 @@ pub fn city_record(
 
     let mut compliant = Ratio::new(0, 0);
     let mut flags = FlagCounts::default();
-    for i in model.inspections.values() {
+    for i in in_period_of(model, &model.inspections_conducted, city, from, to)
+        .into_iter()
+        .filter_map(|id| model.inspections.get(id))
+    {
         let Some(conduct) = &i.conducted else {
             continue;
         };
@@ -768,7 +803,7 @@ pub fn city_record(
             compliant.numerator += 1;
         } else {
             follow.denominator += 1;
-            if imposed_by(&imposed, &i.accountability, at) {
+            if imposed_by(model, &i.accountability, at) {
                 follow.numerator += 1;
             }
         }

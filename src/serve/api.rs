@@ -642,14 +642,23 @@ where
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         if as_of.seq.is_none() && as_of.time.is_none() {
-            return app.ledger.with_model(|m, h| {
-                let ctx = Ctx {
-                    size: h.size,
-                    last_recorded_at: h.last_recorded_at,
-                    checkpoint: Some((h.size, h.checkpoint.clone())),
-                };
-                f(m, &ctx).map(|t| (t, ctx))
-            })?;
+            return app
+                .ledger
+                .with_model(|m, h| {
+                    let ctx = Ctx {
+                        size: h.size,
+                        last_recorded_at: h.last_recorded_at,
+                        checkpoint: Some((h.size, h.checkpoint.clone())),
+                    };
+                    f(m, &ctx).map(|t| (t, ctx))
+                })
+                .map_err(|e| {
+                    Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        events::codes::Code::Unavailable.as_str(),
+                        format!("{e:#}"),
+                    )
+                })?;
         }
         let size = app.ledger.head().size;
         let cached = app
