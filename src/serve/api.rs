@@ -229,6 +229,38 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
     r
 }
 
+/// A live read (no as-of) already answered at the current size, if any.
+fn cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ) -> Option<Response> {
+    if read.as_of_seq.is_some() || read.as_of.is_some() {
+        return None;
+    }
+    let body = app
+        .read_cache
+        .get(&uri.to_string(), app.ledger.head().size)?;
+    let mut r = (StatusCode::OK, body.as_ref().clone()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Some(r)
+}
+
+/// Answers `v` and keeps it for the same URI at the size it reflects.
+fn answer_cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ, v: &Value) -> Response {
+    let body = Arc::new(serde_json::to_vec(v).unwrap_or_default());
+    if read.as_of_seq.is_none() && read.as_of.is_none() {
+        if let Some(size) = v["as_of_seq"].as_u64() {
+            app.read_cache.put(&uri.to_string(), size, body.clone());
+        }
+    }
+    let mut r = (StatusCode::OK, body.as_ref().clone()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 fn blocking_err(e: tokio::task::JoinError) -> Problem {
     Problem::internal(format!("a worker failed: {e}"))
 }
@@ -857,11 +889,15 @@ pub fn timeline_lines(app: &AppState, m: &Model, case: &Id, proof_size: u64) -> 
 async fn case(
     State(app): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     UrlPath(id): UrlPath<String>,
     q: Result<Query<ReadQ>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
     let Query(q) = q.map_err(query_err)?;
+    if let Some(r) = cached(&app, &uri, &q) {
+        return Ok(r);
+    }
     let case = id_of("case", &id)?;
     let app2 = app.clone();
     let q2 = q.clone();
@@ -875,7 +911,7 @@ async fn case(
         Ok(ctx.envelope(&at, "case", json!({"view": view, "timeline": timeline})))
     })
     .await?;
-    Ok(json_response(StatusCode::OK, &v))
+    Ok(answer_cached(&app, &uri, &q, &v))
 }
 
 #[derive(Deserialize)]
@@ -959,11 +995,15 @@ struct CityQ {
 async fn city(
     State(app): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     UrlPath(name): UrlPath<String>,
     q: Result<Query<CityQ>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
     let Query(q) = q.map_err(query_err)?;
+    if let Some(r) = cached(&app, &uri, &q.read) {
+        return Ok(r);
+    }
     let date = |n: &str, s: &Option<String>| -> Result<Option<Date>, Problem> {
         s.as_deref()
             .map(|s| Date::parse(s).map_err(|e| Problem::bad_request(format!("{n}: {e}"))))
@@ -996,7 +1036,7 @@ async fn city(
         Ok(ctx.envelope(&at, "city", serde_json::to_value(rec).unwrap_or_default()))
     })
     .await?;
-    Ok(json_response(StatusCode::OK, &v))
+    Ok(answer_cached(&app, &uri, &q.read, &v))
 }
 
 #[derive(Deserialize)]
@@ -1027,10 +1067,14 @@ pub fn ranking_of(
 async fn ranking(
     State(app): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     q: Result<Query<RankingQ>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
     let Query(q) = q.map_err(query_err)?;
+    if let Some(r) = cached(&app, &uri, &q.read) {
+        return Ok(r);
+    }
     let app2 = app.clone();
     let read = q.read.clone();
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
@@ -1038,7 +1082,7 @@ async fn ranking(
         Ok(ctx.envelope(&at, "ranking", json!({"year": year, "rows": rows})))
     })
     .await?;
-    Ok(json_response(StatusCode::OK, &v))
+    Ok(answer_cached(&app, &uri, &q.read, &v))
 }
 
 async fn enterprise(

@@ -171,9 +171,44 @@ pub struct App {
     /// The last as-of fold, reused by reads of the same moment.
     pub as_of_cache: Mutex<Option<(crate::reads::AsOf, u64, Arc<crate::reads::Folded>)>>,
     pub request_ids: AtomicU64,
+    pub read_cache: ReadCache,
 }
 
 pub type AppState = Arc<App>;
+
+/// Answers of live reads (no as-of) by request URI, for the ledger size they
+/// reflect: a read of the same URI at the same size gives the same bytes
+/// (no default comes from the wall clock), so it is answered from here. The
+/// cache holds one size at a time and at most [`ReadCache::ENTRIES`] answers.
+#[derive(Default)]
+pub struct ReadCache {
+    inner: Mutex<(u64, std::collections::HashMap<String, Arc<Vec<u8>>>)>,
+}
+
+impl ReadCache {
+    pub const ENTRIES: usize = 4096;
+
+    pub fn get(&self, uri: &str, size: u64) -> Option<Arc<Vec<u8>>> {
+        let c = self.inner.lock().ok()?;
+        if c.0 != size {
+            return None;
+        }
+        c.1.get(uri).cloned()
+    }
+
+    pub fn put(&self, uri: &str, size: u64, body: Arc<Vec<u8>>) {
+        let Ok(mut c) = self.inner.lock() else {
+            return;
+        };
+        if size > c.0 || c.1.len() >= Self::ENTRIES {
+            c.1.clear();
+            c.0 = c.0.max(size);
+        }
+        if size == c.0 {
+            c.1.insert(uri.to_string(), body);
+        }
+    }
+}
 
 /// Request ids, limits on concurrency and time, metrics and access logs
 /// (never the Authorization header or a cookie).
@@ -343,6 +378,7 @@ pub async fn start(data: &Path, listen: &str, limits: Limits) -> Result<Running>
         heads: rx,
         as_of_cache: Mutex::new(None),
         request_ids: AtomicU64::new(0),
+        read_cache: ReadCache::default(),
         ledger,
     });
     let listener = tokio::net::TcpListener::bind(listen)

@@ -597,3 +597,30 @@ fn open311_reveals_no_complainant_identity_and_no_amount() {
         assert!(!seen.contains(secret), "Open311 revealed {secret:?}");
     }
 }
+
+#[test]
+fn a_repeated_read_is_the_same_and_an_append_changes_it() {
+    let s = Served::new(Limits::default());
+    let sup = Some(s.supervisor.as_str());
+    let path = "/v1/cities/changsha?from=2000-01-01&to=2100-12-31";
+    let first = get(s.addr, path, sup);
+    assert_eq!(first.status, 200);
+    let again = get(s.addr, path, sup);
+    assert_eq!(first.body, again.body, "the same read at the same size");
+    assert_eq!(first.json()["city"]["received"], 1);
+    // Without a token, a cached answer is still refused.
+    get(s.addr, path, None).problem(401, "unauthorized");
+    // A second complaint: the next read reflects it.
+    let ent = key(10);
+    let r = s.post(
+        "/v1/statements",
+        &s.f.sign(&ent, s.f.complaint(&ent, "case-2")),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let after = get(s.addr, path, sup).json();
+    assert_eq!(after["city"]["received"], 2);
+    assert_eq!(
+        after["as_of_seq"],
+        first.json()["as_of_seq"].as_u64().unwrap() + 1
+    );
+}
