@@ -182,8 +182,11 @@ pub type AppState = Arc<App>;
 /// cache holds one size at a time and at most [`ReadCache::ENTRIES`] answers.
 #[derive(Default)]
 pub struct ReadCache {
-    inner: Mutex<(u64, std::collections::HashMap<String, Arc<Vec<u8>>>)>,
+    inner: Mutex<CacheState>,
 }
+
+/// The size the cached answers reflect, and the answers by URI.
+type CacheState = (u64, std::collections::HashMap<String, Arc<Vec<u8>>>);
 
 impl ReadCache {
     pub const ENTRIES: usize = 4096;
