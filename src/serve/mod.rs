@@ -172,6 +172,8 @@ pub struct App {
     pub as_of_cache: Mutex<Option<(crate::reads::AsOf, u64, Arc<crate::reads::Folded>)>>,
     pub request_ids: AtomicU64,
     pub read_cache: ReadCache,
+    /// Notified at shutdown: ends the server-sent event streams.
+    pub stopping: Arc<tokio::sync::Notify>,
 }
 
 pub type AppState = Arc<App>;
@@ -304,18 +306,31 @@ pub fn router(app: AppState) -> axum::Router {
 }
 
 /// Publishes the ledger's head to the SSE watch channel.
-fn watch_heads(ledger: Arc<Ledger>, tx: tokio::sync::watch::Sender<(u64, String)>) {
+fn watch_heads(
+    ledger: std::sync::Weak<Ledger>,
+    tx: tokio::sync::watch::Sender<(u64, String)>,
+    stop: Arc<tokio::sync::Notify>,
+) {
     tokio::spawn(async move {
         let mut last = 0;
         loop {
-            let h = ledger.head();
+            let Some(l) = ledger.upgrade() else {
+                return;
+            };
+            let h = l.head();
+            drop(l);
             if h.size != last {
                 last = h.size;
                 if tx.send((h.size, h.checkpoint.clone())).is_err() {
                     return;
                 }
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                // Dropping the sender ends every server-sent event stream, so
+                // their connections close and shutdown can finish.
+                _ = stop.notified() => return,
+            }
         }
     });
 }
@@ -335,6 +350,7 @@ impl Running {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
+        self.app.stopping.notify_one();
         self.task.await??;
         close_ledger(self.app)
     }
@@ -370,7 +386,8 @@ pub async fn start(data: &Path, listen: &str, limits: Limits) -> Result<Running>
     let ledger = Arc::new(ledger);
     let h = ledger.head();
     let (tx, rx) = tokio::sync::watch::channel((h.size, h.checkpoint.clone()));
-    watch_heads(ledger.clone(), tx);
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    watch_heads(Arc::downgrade(&ledger), tx, stopping.clone());
     let app = Arc::new(App {
         tokens: auth::Tokens::new(data),
         permits: Arc::new(tokio::sync::Semaphore::new(limits.concurrent_requests)),
@@ -382,6 +399,7 @@ pub async fn start(data: &Path, listen: &str, limits: Limits) -> Result<Running>
         as_of_cache: Mutex::new(None),
         request_ids: AtomicU64::new(0),
         read_cache: ReadCache::default(),
+        stopping,
         ledger,
     });
     let listener = tokio::net::TcpListener::bind(listen)

@@ -624,3 +624,42 @@ fn a_repeated_read_is_the_same_and_an_append_changes_it() {
         first.json()["as_of_seq"].as_u64().unwrap() + 1
     );
 }
+
+#[test]
+fn shutdown_ends_open_event_streams_and_closes_the_ledger() {
+    let mut s = Served::new(Limits::default());
+    let size = s.size();
+    // Two clients keep server-sent event streams open.
+    let mut streams = Vec::new();
+    for (path, token) in [
+        ("/v1/tail/checkpoints", None),
+        ("/v1/tail/records?from=0", Some(s.auditor.clone())),
+    ] {
+        let mut st = TcpStream::connect(s.addr).unwrap();
+        st.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        write!(st, "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n").unwrap();
+        let mut buf = [0u8; 4096];
+        let n = st.read(&mut buf).unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+        streams.push(st);
+    }
+    let running = s.running.take().unwrap();
+    let t = std::time::Instant::now();
+    s.rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(15), running.stop())
+            .await
+            .expect("shutdown finished although event streams were open")
+    })
+    .unwrap();
+    assert!(t.elapsed() < Duration::from_secs(15));
+    // The streams were ended by the server.
+    for mut st in streams {
+        let mut rest = Vec::new();
+        let _ = st.read_to_end(&mut rest);
+    }
+    // The ledger was closed: its projection snapshot reflects every record.
+    let db = sled::open(s.f.data().join("index")).unwrap();
+    let meta = ledger::projstore::meta(&db).unwrap().unwrap();
+    assert_eq!(meta.seq, size);
+}
