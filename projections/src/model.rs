@@ -1163,10 +1163,7 @@ impl Model {
     /// does not know are ignored.
     pub fn apply(&mut self, rec: &Applied) {
         self.apply_record(rec);
-        self.index_record(
-            &rec.statement.event,
-            rec.statement.occurred_at.shanghai_date(),
-        );
+        self.index_record(&rec.statement.event);
     }
 
     /// Rebuilds the indexes for reads by city from the model's maps (after
@@ -1176,7 +1173,41 @@ impl Model {
         self.promise_settlements.clear();
         self.inspections_conducted.clear();
         self.projects_by_city.clear();
-        for c in self.cases.values() {
+        fn ids<T>(m: &BTreeMap<Id, T>) -> Vec<Id> {
+            m.keys().cloned().collect()
+        }
+        for id in ids(&self.cases) {
+            self.index_case(&id);
+        }
+        for id in ids(&self.promises) {
+            self.index_promise(&id);
+        }
+        for id in ids(&self.inspections) {
+            self.index_inspection(&id);
+        }
+        for id in ids(&self.projects) {
+            self.index_project(&id);
+        }
+    }
+
+    /// Keeps the indexes for reads by city after `event` was applied. Each
+    /// `index_*` adds every index entry of one item; adding again is a no-op.
+    fn index_record(&mut self, event: &Event) {
+        match event {
+            Event::ComplaintFiled(f) => self.index_case(&f.case),
+            Event::PromiseKept(events::vocab::PromiseKept { promise, .. })
+            | Event::PromiseBreached(events::vocab::PromiseBreached { promise, .. })
+            | Event::CompensationPaid(events::vocab::CompensationPaid { promise, .. }) => {
+                self.index_promise(promise)
+            }
+            Event::InspectionConducted(r) => self.index_inspection(&r.inspection),
+            Event::ProjectSigned(p) => self.index_project(&p.project),
+            _ => {}
+        }
+    }
+
+    fn index_case(&mut self, id: &Id) {
+        if let Some(c) = self.cases.get(id) {
             self.cases_by_city
                 .entry(c.city.clone())
                 .or_default()
@@ -1184,85 +1215,44 @@ impl Model {
                 .or_default()
                 .insert(c.id.clone());
         }
-        for p in self.promises.values() {
-            let dates = p
-                .kept
-                .iter()
-                .chain(p.breach.as_ref().map(|b| &b.at))
-                .chain(p.payments.iter().map(|x| &x.at))
-                .map(At::date);
-            for d in dates {
-                self.promise_settlements
-                    .entry(p.body.clone())
-                    .or_default()
-                    .entry(d)
-                    .or_default()
-                    .insert(p.id.clone());
-            }
+    }
+
+    fn index_promise(&mut self, id: &Id) {
+        let Some(p) = self.promises.get(id) else {
+            return;
+        };
+        let by_date = self.promise_settlements.entry(p.body.clone()).or_default();
+        let settled = p
+            .kept
+            .iter()
+            .chain(p.breach.as_ref().map(|b| &b.at))
+            .chain(p.payments.iter().map(|x| &x.at));
+        for at in settled {
+            by_date.entry(at.date()).or_default().insert(p.id.clone());
         }
-        for i in self.inspections.values() {
-            if let Some(c) = &i.conducted {
-                self.inspections_conducted
-                    .entry(i.department.clone())
-                    .or_default()
-                    .entry(c.at.date())
-                    .or_default()
-                    .insert(i.id.clone());
-            }
+    }
+
+    fn index_inspection(&mut self, id: &Id) {
+        if let Some((i, c)) = self
+            .inspections
+            .get(id)
+            .and_then(|i| i.conducted.as_ref().map(|c| (i, c)))
+        {
+            self.inspections_conducted
+                .entry(i.department.clone())
+                .or_default()
+                .entry(c.at.date())
+                .or_default()
+                .insert(i.id.clone());
         }
-        for p in self.projects.values() {
+    }
+
+    fn index_project(&mut self, id: &Id) {
+        if let Some(p) = self.projects.get(id) {
             self.projects_by_city
                 .entry(p.city.clone())
                 .or_default()
                 .insert(p.id.clone());
-        }
-    }
-
-    fn index_record(&mut self, event: &Event, date: Date) {
-        match event {
-            Event::ComplaintFiled(f) => {
-                if let Some(c) = self.cases.get(&f.case) {
-                    self.cases_by_city
-                        .entry(c.city.clone())
-                        .or_default()
-                        .entry(c.filed.date())
-                        .or_default()
-                        .insert(c.id.clone());
-                }
-            }
-            Event::PromiseKept(events::vocab::PromiseKept { promise, .. })
-            | Event::PromiseBreached(events::vocab::PromiseBreached { promise, .. })
-            | Event::CompensationPaid(events::vocab::CompensationPaid { promise, .. }) => {
-                if let Some(p) = self.promises.get(promise) {
-                    self.promise_settlements
-                        .entry(p.body.clone())
-                        .or_default()
-                        .entry(date)
-                        .or_default()
-                        .insert(p.id.clone());
-                }
-            }
-            Event::InspectionConducted(r) => {
-                if let Some(i) = self.inspections.get(&r.inspection) {
-                    if let Some(c) = &i.conducted {
-                        self.inspections_conducted
-                            .entry(i.department.clone())
-                            .or_default()
-                            .entry(c.at.date())
-                            .or_default()
-                            .insert(i.id.clone());
-                    }
-                }
-            }
-            Event::ProjectSigned(s) => {
-                if let Some(p) = self.projects.get(&s.project) {
-                    self.projects_by_city
-                        .entry(p.city.clone())
-                        .or_default()
-                        .insert(p.id.clone());
-                }
-            }
-            _ => {}
         }
     }
 

@@ -6,7 +6,7 @@
 
 use crate::http::{request, Resp};
 use ledger::serve::auth::{self, Role};
-use ledger::serve::{start, Limits};
+use ledger::serve::Limits;
 use serde_json::{json, Value};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -174,14 +174,7 @@ fn the_dashboard_works_in_a_real_browser() {
     let data = dir.path().join("demo");
     let summary = ledger::scenario::load_hunan_2006(&data).unwrap();
     let (token, _) = auth::create(&data, Role::Supervisor, "browser test").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let running = rt
-        .block_on(start(&data, "127.0.0.1:0", Limits::default()))
-        .unwrap();
+    let (rt, running) = crate::http::serve(&data, Limits::default());
     let base = format!("http://{}", running.addr);
     let profile = dir.path().join("chromium-profile");
     {

@@ -5,7 +5,7 @@
 
 use crate::http::{get, request};
 use ledger::serve::auth::{self, Role};
-use ledger::serve::{start, Limits};
+use ledger::serve::Limits;
 use serde_json::Value;
 
 fn ratio(v: &Value) -> (u64, u64) {
@@ -23,14 +23,7 @@ fn the_demo_serves_the_seed_figures_and_every_rule_fires() {
     // Started again on the same directory, the demo serves what is there.
     assert!(!ledger::demo::prepare(&data).unwrap());
     let (token, _) = auth::create(&data, Role::Supervisor, "demo test").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let running = rt
-        .block_on(start(&data, "127.0.0.1:0", Limits::default()))
-        .unwrap();
+    let (rt, running) = crate::http::serve(&data, Limits::default());
     let a = running.addr;
     let t = Some(token.as_str());
     let city = |path: &str| get(a, path, t).json()["city"].clone();

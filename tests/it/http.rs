@@ -177,6 +177,17 @@ pub fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> Resp {
     request(addr, "GET", path, &h, b"")
 }
 
+/// `ledger serve` on port 0 over `data`, with the runtime that runs it.
+pub fn serve(data: &std::path::Path, limits: Limits) -> (tokio::runtime::Runtime, Running) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let running = rt.block_on(start(data, "127.0.0.1:0", limits)).unwrap();
+    (rt, running)
+}
+
 /// A server on port 0 over a fixture ledger holding one complaint case.
 pub struct Served {
     pub f: Fixture,
@@ -196,14 +207,7 @@ impl Served {
         l.close().unwrap();
         let (supervisor, _) = auth::create(&f.data(), TokenRole::Supervisor, "test").unwrap();
         let (auditor, _) = auth::create(&f.data(), TokenRole::Auditor, "test").unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let running = rt
-            .block_on(start(&f.data(), "127.0.0.1:0", limits))
-            .unwrap();
+        let (rt, running) = serve(&f.data(), limits);
         let addr = running.addr;
         Served {
             f,

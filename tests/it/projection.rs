@@ -33,6 +33,19 @@ fn ledger_with_history(data: &Path, records: u64, seed: u64) -> (u64, [u8; 32]) 
     out
 }
 
+/// Reopens the ledger, insists that a start-up notice names `why`, and that
+/// the model is the one the sequencer had built.
+fn reopened_with_notice(data: &Path, why: &[&str], digest: [u8; 32]) -> Ledger {
+    let l = Ledger::open(data, Default::default()).unwrap();
+    assert!(
+        l.notices.iter().any(|n| why.iter().all(|w| n.contains(w))),
+        "no notice saying {why:?}: {:?}",
+        l.notices
+    );
+    assert_eq!(l.model_digest().unwrap(), digest);
+    l
+}
+
 fn index(data: &Path) -> sled::Db {
     sled::open(data.join("index")).unwrap()
 }
@@ -74,15 +87,7 @@ fn a_damaged_snapshot_is_discarded_and_the_log_replayed() {
         tree.insert(k, bad).unwrap();
         db.flush().unwrap();
     }
-    let l = Ledger::open(&data, Default::default()).unwrap();
-    assert!(
-        l.notices
-            .iter()
-            .any(|n| n.contains("damaged") && n.contains("replaying")),
-        "{:?}",
-        l.notices
-    );
-    assert_eq!(l.model_digest().unwrap(), digest);
+    reopened_with_notice(&data, &["damaged", "replaying"], digest);
 }
 
 #[test]
@@ -99,13 +104,7 @@ fn a_snapshot_of_another_code_version_is_replaced_by_a_replay() {
             .unwrap();
         db.flush().unwrap();
     }
-    let l = Ledger::open(&data, Default::default()).unwrap();
-    assert!(
-        l.notices.iter().any(|n| n.contains("code version")),
-        "{:?}",
-        l.notices
-    );
-    assert_eq!(l.model_digest().unwrap(), digest);
+    let l = reopened_with_notice(&data, &["code version"], digest);
     l.close().unwrap();
     let db = index(&data);
     let meta = projstore::meta(&db).unwrap().unwrap();
