@@ -216,6 +216,27 @@ fn lock_dir(dir: &Path) -> anyhow::Result<File> {
         .truncate(false)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
+    // A lock this process released can stay held for an instant by a child
+    // that another thread is forking (the child shares the descriptor until
+    // its exec closes it): when the holder named is this process, wait a
+    // little before calling the directory busy.
+    let mut waited = Duration::ZERO;
+    loop {
+        match f.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if waited < Duration::from_secs(2) => {
+                let mut s = String::new();
+                let _ = f.rewind();
+                let _ = f.read_to_string(&mut s);
+                if s.trim() != std::process::id().to_string() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                waited += Duration::from_millis(10);
+            }
+            _ => break,
+        }
+    }
+    let _ = f.rewind();
     match f.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
