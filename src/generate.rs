@@ -1080,8 +1080,10 @@ fn yuan(fen: i64) -> String {
     Fen::new(fen).map_or_else(|_| format!("{}", fen / 100), |f| f.yuan_display())
 }
 
-/// The unified social credit code check character (GB 32100-2015).
-fn credit_code(rng: &mut Rng, region: &str) -> String {
+/// A unified social credit code (GB 32100-2015): `91`, the 6-digit region,
+/// `MA4`, six serial characters picked by `serial` (each an index into the
+/// code's character set, taken modulo its size) and the check character.
+pub(crate) fn credit_code_with(region: &str, serial: impl Iterator<Item = usize>) -> String {
     const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
     const WEIGHTS: [u64; 17] = [
         1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
@@ -1090,8 +1092,8 @@ fn credit_code(rng: &mut Rng, region: &str) -> String {
     s.push_str("91");
     s.push_str(region);
     s.push_str("MA4");
-    for _ in 0..6 {
-        s.push(char::from(*rng.pick(CHARS)));
+    for i in serial.take(6) {
+        s.push(char::from(CHARS[i % CHARS.len()]));
     }
     let sum: u64 = s
         .bytes()
@@ -1107,6 +1109,12 @@ fn credit_code(rng: &mut Rng, region: &str) -> String {
     let check = (31 - sum % 31) % 31;
     s.push(char::from(CHARS[usize::try_from(check).unwrap_or(0)]));
     s
+}
+
+/// A random credit code of `region`.
+fn credit_code(rng: &mut Rng, region: &str) -> String {
+    let serial: Vec<usize> = (0..6).map(|_| rng.index(31)).collect();
+    credit_code_with(region, serial.into_iter())
 }
 
 struct Generator {

@@ -130,35 +130,11 @@ fn syn(s: &str) -> Result<Text> {
     text(format!("{SYNTHETIC}{s}"))
 }
 
-/// The unified social credit code check character (GB 32100-2015), with the
-/// serial characters derived from the enterprise id (the codes are synthetic).
+/// A unified social credit code whose serial characters are derived from the
+/// enterprise id (the codes are synthetic).
 fn credit_code(region: &str, seed: &str) -> String {
-    const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u64; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
     let h = blake3::hash(seed.as_bytes());
-    let mut s = String::with_capacity(18);
-    s.push_str("91");
-    s.push_str(region);
-    s.push_str("MA4");
-    for b in h.as_bytes().iter().take(6) {
-        s.push(char::from(CHARS[usize::from(*b) % CHARS.len()]));
-    }
-    let sum: u64 = s
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| {
-            CHARS
-                .iter()
-                .position(|c| *c == b)
-                .map_or(0, |p| u64::try_from(p).unwrap_or(0))
-                * w
-        })
-        .sum();
-    let check = (31 - sum % 31) % 31;
-    s.push(char::from(CHARS[usize::try_from(check).unwrap_or(0)]));
-    s
+    crate::generate::credit_code_with(region, h.as_bytes().iter().map(|b| usize::from(*b)))
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use events::time::Timestamp;
 use events::vocab::Id;
 use projections::views;
 use serde::Deserialize;
@@ -290,11 +291,29 @@ fn signed_in(app: &AppState, headers: &HeaderMap) -> Result<Role, Redirect> {
         .ok_or_else(|| Redirect::to("/login"))
 }
 
-async fn overdue(
-    State(app): State<AppState>,
+/// A page for signed-in users: `compute` reads the model the page's as-of
+/// asks for (judging lateness at its latest `recorded_at`) and gives the
+/// page's title and data; `render` draws it. Not signed in: to `/login`; a
+/// problem: the error page.
+async fn signed_in_page<T, C, R>(
+    app: AppState,
     headers: HeaderMap,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+    compute: C,
+    render: R,
+) -> Response
+where
+    T: Send + 'static,
+    C: FnOnce(
+            &AppState,
+            &projections::model::Model,
+            &Ctx,
+            Timestamp,
+        ) -> Result<(String, T), Problem>
+        + Send
+        + 'static,
+    R: FnOnce(&Page, &T) -> String,
+{
     let who = match signed_in(&app, &headers) {
         Ok(r) => r,
         Err(r) => return r.into_response(),
@@ -303,45 +322,63 @@ async fn overdue(
     let app2 = app.clone();
     let r = api::with_read(&app, &q.read(), move |m, ctx| {
         let at = ctx.last_recorded_at;
-        let cases: Vec<views::CaseView> = m
-            .cases
-            .keys()
-            .filter_map(|id| views::case_view(m, &app2.calendar, id, at))
-            .filter(|v| !v.overdue.is_empty())
-            .take(app2.limits.page_max)
-            .collect();
-        let promises: Vec<views::PromiseLine> =
-            views::promise_list(m, Some(views::PromiseQuery::Overdue), None, at)
-                .into_iter()
-                .map(|p| views::PromiseLine {
-                    id: p.id,
-                    body: p.body,
-                    body_bound_today: p.body_bound_today,
-                    status: p.status,
-                    due: p.due,
-                    compensation_paid: p.compensation_paid,
-                })
-                .collect();
-        Ok((at, cases, promises))
+        compute(&app2, m, ctx, at).map(|(title, t)| (at, title, t))
     })
     .await;
     match r {
-        Ok(((at, cases, promises), ctx)) => {
-            let at = at.to_string();
-            html_response(
-                StatusCode::OK,
-                page_of(
-                    &ctx,
-                    "逾期 overdue",
-                    Some(who),
-                    q.as_of.as_deref(),
-                    &at,
-                    |p| html::overdue(p, &cases, &promises),
-                ),
-            )
-        }
+        Ok(((at, title, t), ctx)) => html_response(
+            StatusCode::OK,
+            page_of(
+                &ctx,
+                &title,
+                Some(who),
+                q.as_of.as_deref(),
+                &at.to_string(),
+                |p| render(p, &t),
+            ),
+        ),
         Err(p) => error_page(&app, p, Some(who)),
     }
+}
+
+fn id_param(what: &str, id: &str) -> Result<Id, Problem> {
+    Id::new(id).map_err(|_| Problem::bad_request(format!("{id:?} is not {what} id")))
+}
+
+async fn overdue(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    signed_in_page(
+        app,
+        headers,
+        q,
+        |app, m, _, at| {
+            let cases: Vec<views::CaseView> = m
+                .cases
+                .keys()
+                .filter_map(|id| views::case_view(m, &app.calendar, id, at))
+                .filter(|v| !v.overdue.is_empty())
+                .take(app.limits.page_max)
+                .collect();
+            let promises: Vec<views::PromiseLine> =
+                views::promise_list(m, Some(views::PromiseQuery::Overdue), None, at)
+                    .into_iter()
+                    .map(|p| views::PromiseLine {
+                        id: p.id,
+                        body: p.body,
+                        body_bound_today: p.body_bound_today,
+                        status: p.status,
+                        due: p.due,
+                        compensation_paid: p.compensation_paid,
+                    })
+                    .collect();
+            Ok(("逾期 overdue".to_string(), (cases, promises)))
+        },
+        |p, (cases, promises)| html::overdue(p, cases, promises),
+    )
+    .await
 }
 
 async fn case(
@@ -350,42 +387,22 @@ async fn case(
     UrlPath(id): UrlPath<String>,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let who = match signed_in(&app, &headers) {
-        Ok(r) => r,
-        Err(r) => return r.into_response(),
-    };
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let Ok(case) = Id::new(id.clone()) else {
-        return error_page(
-            &app,
-            Problem::bad_request(format!("{id:?} is not a case id")),
-            Some(who),
-        );
-    };
-    let app2 = app.clone();
-    let r = api::with_read(&app, &q.read(), move |m, ctx| {
-        let at = ctx.last_recorded_at;
-        let view = views::case_view(m, &app2.calendar, &case, at).ok_or_else(|| {
-            Problem::not_found(format!("no case {case} in the first {} records", ctx.size))
-        })?;
-        let proof_size = ctx.checkpoint.as_ref().map_or(ctx.size, |(s, _)| *s);
-        let timeline = api::timeline_lines(&app2, m, &case, proof_size);
-        Ok((at, view, timeline))
-    })
-    .await;
-    match r {
-        Ok(((at, view, timeline), ctx)) => {
-            let at = at.to_string();
-            let title = format!("案件 case {}", view.id);
-            html_response(
-                StatusCode::OK,
-                page_of(&ctx, &title, Some(who), q.as_of.as_deref(), &at, |p| {
-                    html::case(p, &view, &timeline)
-                }),
-            )
-        }
-        Err(p) => error_page(&app, p, Some(who)),
-    }
+    signed_in_page(
+        app,
+        headers,
+        q,
+        move |app, m, ctx, at| {
+            let case = id_param("a case", &id)?;
+            let view = views::case_view(m, &app.calendar, &case, at).ok_or_else(|| {
+                Problem::not_found(format!("no case {case} in the first {} records", ctx.size))
+            })?;
+            let proof_size = ctx.checkpoint.as_ref().map_or(ctx.size, |(s, _)| *s);
+            let timeline = api::timeline_lines(app, m, &case, proof_size);
+            Ok((format!("案件 case {}", view.id), (view, timeline)))
+        },
+        |p, (view, timeline)| html::case(p, view, timeline),
+    )
+    .await
 }
 
 async fn enterprise(
@@ -394,39 +411,19 @@ async fn enterprise(
     UrlPath(id): UrlPath<String>,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let who = match signed_in(&app, &headers) {
-        Ok(r) => r,
-        Err(r) => return r.into_response(),
-    };
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let Ok(e) = Id::new(id.clone()) else {
-        return error_page(
-            &app,
-            Problem::bad_request(format!("{id:?} is not an enterprise id")),
-            Some(who),
-        );
-    };
-    let app2 = app.clone();
-    let r = api::with_read(&app, &q.read(), move |m, ctx| {
-        let at = ctx.last_recorded_at;
-        views::enterprise_view(m, &app2.calendar, &e, at)
-            .map(|v| (at, v))
-            .ok_or_else(|| Problem::not_found(format!("no enterprise {e}")))
-    })
-    .await;
-    match r {
-        Ok(((at, view), ctx)) => {
-            let at = at.to_string();
-            let title = format!("企业 enterprise {}", view.name);
-            html_response(
-                StatusCode::OK,
-                page_of(&ctx, &title, Some(who), q.as_of.as_deref(), &at, |p| {
-                    html::enterprise(p, &view)
-                }),
-            )
-        }
-        Err(p) => error_page(&app, p, Some(who)),
-    }
+    signed_in_page(
+        app,
+        headers,
+        q,
+        move |app, m, _, at| {
+            let e = id_param("an enterprise", &id)?;
+            let view = views::enterprise_view(m, &app.calendar, &e, at)
+                .ok_or_else(|| Problem::not_found(format!("no enterprise {e}")))?;
+            Ok((format!("企业 enterprise {}", view.name), view))
+        },
+        html::enterprise,
+    )
+    .await
 }
 
 /// An inclusion proof as a page (public, like the JSON proof).
