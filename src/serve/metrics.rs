@@ -41,6 +41,21 @@ pub struct Metrics {
     rule_refusals: Mutex<BTreeMap<String, u64>>,
 }
 
+/// The HELP and TYPE lines of a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// One sample per key of `counts`, labelled `label`.
+fn by_label(out: &mut String, name: &str, label: &str, counts: &Mutex<BTreeMap<String, u64>>) {
+    if let Ok(m) = counts.lock() {
+        for (key, n) in m.iter() {
+            let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {n}", esc(key));
+        }
+    }
+}
+
 fn esc(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -84,66 +99,75 @@ impl Metrics {
 
     pub fn render(&self, ledger: &crate::ledger::Stats, size: u64) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP ledger_records Records in the ledger (tree size)."
+        let o = &mut out;
+        let secs = |us: u64| format!("{:.6}", us as f64 / 1e6);
+        family(
+            o,
+            "ledger_records",
+            "gauge",
+            "Records in the ledger (tree size).",
         );
-        let _ = writeln!(out, "# TYPE ledger_records gauge");
-        let _ = writeln!(out, "ledger_records {size}");
-        let _ = writeln!(
-            out,
-            "# HELP ledger_appends_total Records appended since start."
+        let _ = writeln!(o, "ledger_records {size}");
+        family(
+            o,
+            "ledger_appends_total",
+            "counter",
+            "Records appended since start.",
         );
-        let _ = writeln!(out, "# TYPE ledger_appends_total counter");
-        let _ = writeln!(out, "ledger_appends_total {}", ledger.records);
-        let _ = writeln!(
-            out,
-            "# HELP ledger_batches_total Batches written and synced since start."
+        let _ = writeln!(o, "ledger_appends_total {}", ledger.records);
+        family(
+            o,
+            "ledger_batches_total",
+            "counter",
+            "Batches written and synced since start.",
         );
-        let _ = writeln!(out, "# TYPE ledger_batches_total counter");
-        let _ = writeln!(out, "ledger_batches_total {}", ledger.batches);
-        let _ = writeln!(
-            out,
-            "# HELP ledger_batch_size_max Largest batch since start, in records."
+        let _ = writeln!(o, "ledger_batches_total {}", ledger.batches);
+        family(
+            o,
+            "ledger_batch_size_max",
+            "gauge",
+            "Largest batch since start, in records.",
         );
-        let _ = writeln!(out, "# TYPE ledger_batch_size_max gauge");
-        let _ = writeln!(out, "ledger_batch_size_max {}", ledger.batch_max);
-        let _ = writeln!(
-            out,
-            "# HELP ledger_fsync_seconds Time in write+fdatasync of a batch."
+        let _ = writeln!(o, "ledger_batch_size_max {}", ledger.batch_max);
+        family(
+            o,
+            "ledger_fsync_seconds",
+            "summary",
+            "Time in write+fdatasync of a batch.",
         );
-        let _ = writeln!(out, "# TYPE ledger_fsync_seconds summary");
-        let _ = writeln!(
-            out,
-            "ledger_fsync_seconds_sum {:.6}",
-            ledger.fsync_micros as f64 / 1e6
-        );
-        let _ = writeln!(out, "ledger_fsync_seconds_count {}", ledger.batches);
-        let _ = writeln!(
-            out,
-            "# HELP ledger_fsync_seconds_max Longest write+fdatasync since start."
-        );
-        let _ = writeln!(out, "# TYPE ledger_fsync_seconds_max gauge");
-        let _ = writeln!(
-            out,
-            "ledger_fsync_seconds_max {:.6}",
-            ledger.fsync_micros_max as f64 / 1e6
+        let _ = writeln!(o, "ledger_fsync_seconds_sum {}", secs(ledger.fsync_micros));
+        let _ = writeln!(o, "ledger_fsync_seconds_count {}", ledger.batches);
+        family(
+            o,
+            "ledger_fsync_seconds_max",
+            "gauge",
+            "Longest write+fdatasync since start.",
         );
         let _ = writeln!(
-            out,
-            "# HELP ledger_rejections_total Refusals by stable code."
+            o,
+            "ledger_fsync_seconds_max {}",
+            secs(ledger.fsync_micros_max)
         );
-        let _ = writeln!(out, "# TYPE ledger_rejections_total counter");
-        if let Ok(m) = self.rejections.lock() {
-            for (code, n) in m.iter() {
-                let _ = writeln!(out, "ledger_rejections_total{{code=\"{}\"}} {n}", esc(code));
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP http_requests_total Requests by route and status."
+        family(
+            o,
+            "ledger_rejections_total",
+            "counter",
+            "Refusals by stable code.",
         );
-        let _ = writeln!(out, "# TYPE http_requests_total counter");
+        by_label(o, "ledger_rejections_total", "code", &self.rejections);
+        family(
+            o,
+            "ledger_rule_refusals_total",
+            "counter",
+            "Refusals by rule of DOMAIN.md (rule code).",
+        );
+        by_label(o, "ledger_rule_refusals_total", "rule", &self.rule_refusals);
+        family(
+            &mut out,
+            "http_requests_total",
+            "counter",
+            "Requests by route and status.",
+        );
         if let Ok(m) = self.requests.lock() {
             for ((route, status), n) in m.iter() {
                 let _ = writeln!(
@@ -153,11 +177,12 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP http_request_duration_seconds Request latency by route."
+        family(
+            &mut out,
+            "http_request_duration_seconds",
+            "histogram",
+            "Request latency by route.",
         );
-        let _ = writeln!(out, "# TYPE http_request_duration_seconds histogram");
         if let Ok(m) = self.latency.lock() {
             for (route, h) in m.iter() {
                 let r = esc(route);

@@ -95,6 +95,15 @@ fn the_demo_serves_the_seed_figures_and_every_rule_fires() {
         size
     );
 
+    // Prometheus counts them by rule.
+    let metrics = get(a, "/metrics", None).text();
+    for (code, _) in &summary.refused_envelopes {
+        assert!(
+            metrics.contains(&format!("ledger_rule_refusals_total{{rule=\"{code}\"}}")),
+            "{code} not counted in /metrics"
+        );
+    }
+
     // Every row of the rule table fired.
     let rules = get(a, "/v1/rules?year=2006", t).json();
     let rows = rules["rules"]["rows"].as_array().unwrap();
