@@ -154,6 +154,11 @@ pub struct Calendar {
     after_last: Date,
     /// Listed days within the covered years: `true` if the day is off.
     listed: BTreeMap<Date, bool>,
+    /// `first` as a day number (days since 1970-01-01).
+    first_number: i64,
+    /// Every day of `first..=last` in order, `true` if it is off: `listed`
+    /// and the week made into one table, so a deadline counts days by index.
+    off: Vec<bool>,
 }
 
 impl Calendar {
@@ -226,16 +231,26 @@ impl Calendar {
         // 2005.json is not loaded) were checked for conflicts above but are
         // dropped: those days stay unknown, and the hashed overrides list only
         // what the computations use.
-        let listed = seen
+        let listed: BTreeMap<Date, bool> = seen
             .into_iter()
             .filter(|(d, _)| (first..=last).contains(d))
             .map(|(d, (off, _))| (d, off))
+            .collect();
+        let first_number = first.days_since_epoch();
+        let off = (first_number..=last.days_since_epoch())
+            .map(|n| {
+                // Every n lies within first..=last, so it is a valid date.
+                let d = Date::from_days_since_epoch(n).unwrap_or(first);
+                listed.get(&d).copied().unwrap_or(d.weekday() > 5)
+            })
             .collect();
         Ok(Calendar {
             first,
             last,
             after_last,
             listed,
+            first_number,
+            off,
         })
     }
 
@@ -273,13 +288,28 @@ impl Calendar {
     /// Whether `d` is a working day: a listed day by its listing, otherwise
     /// Monday to Friday. Days outside the covered years are unknown.
     pub fn is_working_day(&self, d: Date) -> Result<bool, BeyondCalendar> {
-        if !(self.first..=self.last).contains(&d) {
-            return Err(self.beyond(d));
+        self.working(d.days_since_epoch())
+            .ok_or_else(|| self.beyond(d))
+    }
+
+    /// Whether day number `n` is a working day; `None` outside the calendar.
+    fn working(&self, n: i64) -> Option<bool> {
+        let i = usize::try_from(n.checked_sub(self.first_number)?).ok()?;
+        self.off.get(i).map(|off| !off)
+    }
+
+    /// The day numbered `n`, which lies outside the calendar, as the reason a
+    /// period cannot be counted.
+    fn beyond_number(&self, n: i64) -> BeyondCalendar {
+        match Date::from_days_since_epoch(n) {
+            Ok(d) => self.beyond(d),
+            Err(_) => self.beyond(self.after_last),
         }
-        Ok(match self.listed.get(&d) {
-            Some(&is_off_day) => !is_off_day,
-            None => d.weekday() <= 5,
-        })
+    }
+
+    /// Day number `n` as a date, once `working` has placed it in the calendar.
+    fn date_of(&self, n: i64) -> Result<Date, BeyondCalendar> {
+        Date::from_days_since_epoch(n).map_err(|_| self.beyond_number(n))
     }
 
     /// Every listed day in the covered years with `true` if it is off,
@@ -303,22 +333,18 @@ impl Calendar {
         h.finalize().to_hex().to_string()
     }
 
-    /// The day after `d`. The only day without a successor is 9999-12-31,
-    /// which is already beyond any calendar, so the period is reported as
-    /// running past the calendar's end.
-    fn next_day(&self, d: Date) -> Result<Date, BeyondCalendar> {
-        d.add_days(1).map_err(|_| self.beyond(self.after_last))
-    }
-
     /// `d` if it is a working day, otherwise the first working day after it.
     fn roll_to_working_day(&self, d: Date) -> Result<Date, BeyondCalendar> {
-        let mut d = d;
+        let mut n = d.days_since_epoch();
         // Each step either stops or moves one day on; past the calendar's
-        // last day `is_working_day` fails, so the loop is bounded.
-        while !self.is_working_day(d)? {
-            d = self.next_day(d)?;
+        // last day `working` is `None`, so the loop is bounded.
+        loop {
+            match self.working(n) {
+                Some(true) => return self.date_of(n),
+                Some(false) => n += 1,
+                None => return Err(self.beyond_number(n)),
+            }
         }
-        Ok(d)
     }
 
     /// The n-th working day after `start`: counting starts the next day
@@ -326,15 +352,17 @@ impl Calendar {
     /// `start` itself. The status of `start` is not needed, so it may lie
     /// before the calendar.
     pub fn add_working_days(&self, start: Date, n: u32) -> Result<Date, BeyondCalendar> {
-        let mut d = start;
+        let mut day = start.days_since_epoch();
         let mut left = n;
         while left > 0 {
-            d = self.next_day(d)?;
-            if self.is_working_day(d)? {
-                left -= 1;
+            day += 1;
+            match self.working(day) {
+                Some(true) => left -= 1,
+                Some(false) => {}
+                None => return Err(self.beyond_number(day)),
             }
         }
-        Ok(d)
+        self.date_of(day)
     }
 
     /// A period of n days: `start` + n; if that last day is a day off, the

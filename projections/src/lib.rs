@@ -23,6 +23,7 @@ pub mod calendar;
 pub mod evidence;
 pub mod model;
 pub mod rules;
+pub mod table;
 pub mod views;
 
 #[cfg(test)]

@@ -33,6 +33,21 @@ use events::vocab::{
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
+pub use crate::table::Table;
+
+/// Adds a slot to an index entry (sorted, each slot once).
+fn add_slot(slots: &mut Vec<u32>, slot: u32) {
+    if let Err(at) = slots.binary_search(&slot) {
+        slots.insert(at, slot);
+    }
+}
+
+/// The slot and the item of `id` in `table`.
+fn slot_and_item<'t, T>(table: &'t Table<T>, id: &Id) -> Option<(u32, &'t T)> {
+    let slot = table.slot_of(id)?;
+    table.at(slot).map(|item| (slot, item))
+}
+
 /// One verified record as the fold sees it. The sequencer (and the verifier)
 /// fill it from the record and the key registry at that seq.
 #[derive(Clone, Copy, Debug)]
@@ -876,12 +891,12 @@ pub struct Model {
     pub parameters_set_at: Option<u64>,
     pub bodies: BTreeMap<Id, Body>,
     pub enterprises: BTreeMap<Id, Enterprise>,
-    pub cases: BTreeMap<Id, Case>,
-    pub promises: BTreeMap<Id, Promise>,
-    pub inspections: BTreeMap<Id, Inspection>,
+    pub cases: Table<Case>,
+    pub promises: Table<Promise>,
+    pub inspections: Table<Inspection>,
     /// Conducted inspections by enterprise, in order of conduct.
     pub inspections_by_enterprise: BTreeMap<Id, Vec<Id>>,
-    pub projects: BTreeMap<Id, Project>,
+    pub projects: Table<Project>,
     /// city → year → enterprise → monitoring point (R22).
     pub monitoring_points: BTreeMap<Id, BTreeMap<u32, BTreeMap<Id, MonitoringPoint>>>,
     /// city → year → feedback in seq order (R23–R24).
@@ -898,17 +913,17 @@ pub struct Model {
     /// snapshot holds them) and rebuilt by [`Model::rebuild_indexes`].
     /// city → filing date → cases.
     #[serde(skip)]
-    pub cases_by_city: BTreeMap<Id, BTreeMap<Date, std::collections::BTreeSet<Id>>>,
+    pub cases_by_city: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
     /// body bound when made → business date of a keeping, breach or
     /// compensation payment → promises.
     #[serde(skip)]
-    pub promise_settlements: BTreeMap<Id, BTreeMap<Date, std::collections::BTreeSet<Id>>>,
+    pub promise_settlements: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
     /// department → business date of conduct → inspections.
     #[serde(skip)]
-    pub inspections_conducted: BTreeMap<Id, BTreeMap<Date, std::collections::BTreeSet<Id>>>,
-    /// city → projects.
+    pub inspections_conducted: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
+    /// city → business date of signing → projects.
     #[serde(skip)]
-    pub projects_by_city: BTreeMap<Id, std::collections::BTreeSet<Id>>,
+    pub projects_by_city: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
 }
 
 /// An event type's wire name. An alias rather than `&'static str` written out,
@@ -1173,7 +1188,7 @@ impl Model {
         self.promise_settlements.clear();
         self.inspections_conducted.clear();
         self.projects_by_city.clear();
-        fn ids<T>(m: &BTreeMap<Id, T>) -> Vec<Id> {
+        fn ids<T>(m: &Table<T>) -> Vec<Id> {
             m.keys().cloned().collect()
         }
         for id in ids(&self.cases) {
@@ -1207,18 +1222,20 @@ impl Model {
     }
 
     fn index_case(&mut self, id: &Id) {
-        if let Some(c) = self.cases.get(id) {
-            self.cases_by_city
-                .entry(c.city.clone())
-                .or_default()
-                .entry(c.filed.date())
-                .or_default()
-                .insert(c.id.clone());
+        if let Some((slot, c)) = slot_and_item(&self.cases, id) {
+            add_slot(
+                self.cases_by_city
+                    .entry(c.city.clone())
+                    .or_default()
+                    .entry(c.filed.date())
+                    .or_default(),
+                slot,
+            );
         }
     }
 
     fn index_promise(&mut self, id: &Id) {
-        let Some(p) = self.promises.get(id) else {
+        let Some((slot, p)) = slot_and_item(&self.promises, id) else {
             return;
         };
         let by_date = self.promise_settlements.entry(p.body.clone()).or_default();
@@ -1228,31 +1245,35 @@ impl Model {
             .chain(p.breach.as_ref().map(|b| &b.at))
             .chain(p.payments.iter().map(|x| &x.at));
         for at in settled {
-            by_date.entry(at.date()).or_default().insert(p.id.clone());
+            add_slot(by_date.entry(at.date()).or_default(), slot);
         }
     }
 
     fn index_inspection(&mut self, id: &Id) {
-        if let Some((i, c)) = self
-            .inspections
-            .get(id)
-            .and_then(|i| i.conducted.as_ref().map(|c| (i, c)))
+        if let Some((slot, i, c)) = slot_and_item(&self.inspections, id)
+            .and_then(|(slot, i)| i.conducted.as_ref().map(|c| (slot, i, c)))
         {
-            self.inspections_conducted
-                .entry(i.department.clone())
-                .or_default()
-                .entry(c.at.date())
-                .or_default()
-                .insert(i.id.clone());
+            add_slot(
+                self.inspections_conducted
+                    .entry(i.department.clone())
+                    .or_default()
+                    .entry(c.at.date())
+                    .or_default(),
+                slot,
+            );
         }
     }
 
     fn index_project(&mut self, id: &Id) {
-        if let Some(p) = self.projects.get(id) {
-            self.projects_by_city
-                .entry(p.city.clone())
-                .or_default()
-                .insert(p.id.clone());
+        if let Some((slot, p)) = slot_and_item(&self.projects, id) {
+            add_slot(
+                self.projects_by_city
+                    .entry(p.city.clone())
+                    .or_default()
+                    .entry(p.signed.date())
+                    .or_default(),
+                slot,
+            );
         }
     }
 

@@ -639,10 +639,12 @@ pub fn city_record(
         .get(city)
         .into_iter()
         .flat_map(|by_date| by_date.range(from..=to))
-        .flat_map(|(_, ids)| ids.iter())
-        .filter_map(|id| model.cases.get(id));
+        .flat_map(|(_, slots)| slots.iter())
+        .filter_map(|&slot| model.cases.at(slot));
     for c in filed_in_period {
-        if &c.city != city || !in_period(c.filed.date(), from, to) || c.rejected.is_some() {
+        // The index holds each case under its city and filing date, neither
+        // of which a correction changes, so only the rejection is checked.
+        if c.rejected.is_some() {
             continue;
         }
         received += 1;
@@ -714,24 +716,24 @@ pub fn city_record(
     let mut compensation = Fen::ZERO;
     // Promises settled and inspections conducted in the period by the
     // city's bodies, through the model's indexes (by body, then date).
-    type ByDate = std::collections::BTreeMap<Date, std::collections::BTreeSet<Id>>;
-    fn in_period_of<'m>(
+    type ByDate = std::collections::BTreeMap<Date, Vec<u32>>;
+    fn in_period_of(
         model: &Model,
-        index: &'m std::collections::BTreeMap<Id, ByDate>,
+        index: &std::collections::BTreeMap<Id, ByDate>,
         city: &Id,
         from: Date,
         to: Date,
-    ) -> std::collections::BTreeSet<&'m Id> {
+    ) -> std::collections::BTreeSet<u32> {
         index
             .iter()
             .filter(|(body, _)| body_in_city(model, body, city))
             .flat_map(|(_, by_date)| by_date.range(from..=to))
-            .flat_map(|(_, ids)| ids.iter())
+            .flat_map(|(_, slots)| slots.iter().copied())
             .collect()
     }
     for p in in_period_of(model, &model.promise_settlements, city, from, to)
         .into_iter()
-        .filter_map(|id| model.promises.get(id))
+        .filter_map(|slot| model.promises.at(slot))
     {
         if !body_in_city(model, &p.body, city) {
             continue;
@@ -763,12 +765,10 @@ pub fn city_record(
         .projects_by_city
         .get(city)
         .into_iter()
-        .flatten()
-        .filter_map(|id| model.projects.get(id))
+        .flat_map(|by_date| by_date.range(from..=to))
+        .flat_map(|(_, slots)| slots.iter())
+        .filter_map(|&slot| model.projects.at(slot))
     {
-        if &p.city != city || !in_period(p.signed.date(), from, to) {
-            continue;
-        }
         started.denominator += 1;
         if p.started.is_some_and(|s| done_by(&s.occurred_at, at)) {
             started.numerator += 1;
@@ -786,7 +786,7 @@ pub fn city_record(
     let mut flags = FlagCounts::default();
     for i in in_period_of(model, &model.inspections_conducted, city, from, to)
         .into_iter()
-        .filter_map(|id| model.inspections.get(id))
+        .filter_map(|slot| model.inspections.at(slot))
     {
         let Some(conduct) = &i.conducted else {
             continue;

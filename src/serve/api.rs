@@ -816,7 +816,7 @@ async fn cases(
         let mut matched = Vec::new();
         let mut total = 0usize;
         let skip = (page - 1) * per_page;
-        for (id, c) in &m.cases {
+        for (id, c) in m.cases.iter() {
             if city.as_ref().is_some_and(|x| &c.city != x)
                 || category.is_some_and(|k| c.category != k)
                 || q.state.as_deref().is_some_and(|s| state_name(c.state) != s)
@@ -1299,7 +1299,7 @@ async fn o311_requests(
     let (v, _) = with_read(&app, &ReadQ::default(), move |m, ctx| {
         let mut out = Vec::new();
         let mut seen = 0usize;
-        for (id, c) in &m.cases {
+        for (id, c) in m.cases.iter() {
             let open = c.state.is_open();
             if q.status.as_deref().is_some_and(|s| (s == "open") != open)
                 || q.service_code
