@@ -462,10 +462,21 @@ impl LogWriter {
     }
 }
 
+/// Bytes [`read_frame_at`] reads at once: a record frame is usually smaller.
+const FRAME_READ_GUESS: usize = 4096;
+
 /// Reads one record frame at `offset` of `file`, checking it.
 pub fn read_frame_at(file: &File, offset: u64) -> io::Result<(u8, Vec<u8>)> {
-    let mut head = [0u8; FRAME_HEADER];
-    file.read_exact_at(&mut head, offset)?;
+    // Most frames fit in the first read; a longer one takes a second.
+    let mut buf = vec![0u8; FRAME_READ_GUESS];
+    let mut got = 0;
+    while got < FRAME_HEADER {
+        match file.read_at(&mut buf[got..], offset + got as u64)? {
+            0 => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+            n => got += n,
+        }
+    }
+    let head = &buf[..FRAME_HEADER];
     let len = u32::from_le_bytes([head[5], head[6], head[7], head[8]]) as usize;
     if head[..4] != FRAME_MAGIC || len > FRAME_PAYLOAD_MAX {
         return Err(io::Error::new(
@@ -473,10 +484,18 @@ pub fn read_frame_at(file: &File, offset: u64) -> io::Result<(u8, Vec<u8>)> {
             format!("bad frame header at byte {offset}"),
         ));
     }
-    let mut buf = vec![0u8; FRAME_HEADER + len + FRAME_TRAILER];
-    file.read_exact_at(&mut buf, offset)?;
+    let total = FRAME_HEADER + len + FRAME_TRAILER;
+    buf.resize(total.max(got), 0);
+    if got < total {
+        file.read_exact_at(&mut buf[got..total], offset + got as u64)?;
+    }
+    buf.truncate(total);
     match decode_frame(&buf) {
-        Ok((kind, range, _)) => Ok((kind, buf[range].to_vec())),
+        Ok((kind, range, _)) => {
+            buf.truncate(range.end);
+            buf.drain(..range.start);
+            Ok((kind, buf))
+        }
         Err(reason) => Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("{reason} at byte {offset}"),

@@ -179,6 +179,28 @@ impl Record {
         })
     }
 
+    /// What a listing of records shows (seq, times, actor, statement id and
+    /// event type), read like [`Record::decode_trusted`] but without decoding
+    /// the event body: for timelines, which read one record per line.
+    pub fn decode_head(bytes: &[u8]) -> Result<Head, Rejection> {
+        let w: WireRecord = serde_json::from_slice(bytes)
+            .map_err(|e| Rejection::new(Code::MalformedJson, e.to_string()))?;
+        let s = w.statement;
+        let bad = |m: String| malformed(m);
+        let time = |name: &str, e: crate::time::TimeError| bad(format!("{name}: {e}"));
+        Ok(Head {
+            seq: w.seq,
+            recorded_at: Timestamp::parse(w.recorded_at).map_err(|e| time("recorded_at", e))?,
+            id: s.id.into_owned(),
+            actor: crate::keys::KeyId::parse(s.actor)
+                .ok_or_else(|| bad(format!("actor {:?} is not a key id", s.actor)))?,
+            occurred_at: crate::time::OffsetTime::parse(s.occurred_at)
+                .map_err(|e| time("occurred_at", e))?,
+            kind: crate::vocab::EventKind::from_name(s.kind)
+                .ok_or_else(|| bad(format!("unknown event type {:?}", s.kind)))?,
+        })
+    }
+
     /// The canonical bytes of this record (the Merkle leaf).
     pub fn encode(&self) -> Vec<u8> {
         encode(
@@ -189,6 +211,17 @@ impl Record {
             &self.signed.signature,
         )
     }
+}
+
+/// A record's head, decoded by [`Record::decode_head`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub seq: u64,
+    pub recorded_at: Timestamp,
+    pub id: String,
+    pub actor: crate::keys::KeyId,
+    pub occurred_at: crate::time::OffsetTime,
+    pub kind: crate::vocab::EventKind,
 }
 
 /// A record decoded for replay by [`Record::decode_trusted`].

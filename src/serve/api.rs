@@ -237,7 +237,7 @@ fn cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ) -> Option<Respons
     let body = app
         .read_cache
         .get(&uri.to_string(), app.ledger.head().size)?;
-    let mut r = (StatusCode::OK, body.as_ref().clone()).into_response();
+    let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -245,15 +245,28 @@ fn cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ) -> Option<Respons
     Some(r)
 }
 
+/// Answers `a` and keeps it for the same URI at the size it reflects.
+fn answer_bytes(app: &AppState, uri: &axum::http::Uri, read: &ReadQ, a: Answer) -> Response {
+    if read.as_of_seq.is_none() && read.as_of.is_none() {
+        app.read_cache.put(&uri.to_string(), a.size, a.body.clone());
+    }
+    let mut r = (StatusCode::OK, a.body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
 /// Answers `v` and keeps it for the same URI at the size it reflects.
 fn answer_cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ, v: &Value) -> Response {
-    let body = Arc::new(serde_json::to_vec(v).unwrap_or_default());
+    let body = axum::body::Bytes::from(serde_json::to_vec(v).unwrap_or_default());
     if read.as_of_seq.is_none() && read.as_of.is_none() {
         if let Some(size) = v["as_of_seq"].as_u64() {
             app.read_cache.put(&uri.to_string(), size, body.clone());
         }
     }
-    let mut r = (StatusCode::OK, body.as_ref().clone()).into_response();
+    let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -641,6 +654,61 @@ impl Ctx {
     }
 }
 
+/// A read's answer serialized once, straight from the view: the same object
+/// as [`Ctx::envelope`] gives, without building a `Value` tree first.
+pub struct Answer {
+    /// The ledger size it reflects (`as_of_seq`).
+    pub size: u64,
+    pub body: axum::body::Bytes,
+}
+
+impl Ctx {
+    /// The envelope of [`Ctx::envelope`] around `v`, serialized.
+    pub fn answer<T: serde::Serialize>(&self, at: &Timestamp, what: &str, v: &T) -> Answer {
+        let body = serde_json::to_vec(&Enveloped {
+            ctx: self,
+            at,
+            what,
+            v,
+        })
+        .unwrap_or_default();
+        Answer {
+            size: self.size,
+            body: body.into(),
+        }
+    }
+}
+
+struct Enveloped<'a, T> {
+    ctx: &'a Ctx,
+    at: &'a Timestamp,
+    what: &'a str,
+    v: &'a T,
+}
+
+impl<T: serde::Serialize> serde::Serialize for Enveloped<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let checkpoint = self
+            .ctx
+            .checkpoint
+            .as_ref()
+            .map(|(size, note)| checkpoint_json(*size, note));
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("as_of_seq", &self.ctx.size)?;
+        m.serialize_entry("at", &self.at.to_string())?;
+        // Keys in sorted order, as `envelope`'s `json!` object has them.
+        if self.what < "checkpoint" {
+            m.serialize_entry(self.what, self.v)?;
+            m.serialize_entry("checkpoint", &checkpoint)?;
+        } else {
+            m.serialize_entry("checkpoint", &checkpoint)?;
+            m.serialize_entry(self.what, self.v)?;
+        }
+        m.end()
+    }
+}
+
 /// Parses `as_of`: an RFC 3339 instant, or a date (the end of that day in Shanghai).
 pub fn parse_time(name: &str, s: &str) -> Result<Timestamp, Problem> {
     if s.len() == 10 {
@@ -865,21 +933,20 @@ pub fn timeline_lines(app: &AppState, m: &Model, case: &Id, proof_size: u64) -> 
         let Ok(leaf) = app.ledger.read_leaf(e.seq) else {
             continue;
         };
-        let Ok(r) = Record::decode_trusted(&leaf) else {
+        let Ok(s) = Record::decode_head(&leaf) else {
             continue;
         };
-        let s = &r.statement;
         out.push(TimelineLine {
             seq: e.seq,
-            recorded_at: r.recorded_at.to_string(),
+            recorded_at: s.recorded_at.to_string(),
             occurred_at: s.occurred_at.to_string(),
-            kind: s.event.kind().name().to_string(),
+            kind: s.kind.name().to_string(),
             actor: s.actor.to_string(),
             acting_for: app
                 .ledger
                 .holder_of(&s.actor)
                 .map_or_else(|| "the ledger".to_string(), |p| p.to_string()),
-            statement_id: s.id.clone(),
+            statement_id: s.id,
             proof: format!("/v1/proof/inclusion?seq={}&size={proof_size}", e.seq),
         });
     }
@@ -908,10 +975,16 @@ async fn case(
         })?;
         let proof_size = ctx.checkpoint.as_ref().map_or(ctx.size, |(s, _)| *s);
         let timeline = timeline_lines(&app2, m, &case, proof_size);
-        Ok(ctx.envelope(&at, "case", json!({"view": view, "timeline": timeline})))
+        // Fields in sorted order, as a `json!` object would have them.
+        #[derive(serde::Serialize)]
+        struct CaseAnswer {
+            timeline: Vec<TimelineLine>,
+            view: views::CaseView,
+        }
+        Ok(ctx.answer(&at, "case", &CaseAnswer { timeline, view }))
     })
     .await?;
-    Ok(answer_cached(&app, &uri, &q, &v))
+    Ok(answer_bytes(&app, &uri, &q, v))
 }
 
 #[derive(Deserialize)]
@@ -1033,10 +1106,10 @@ async fn city(
             Timestamp::from_shanghai_date_end(to).map_err(|e| Problem::internal(e.to_string()))?;
         let at = at_or(&read, end)?;
         let rec = views::city_record(m, &app2.calendar, &city, from, to, at);
-        Ok(ctx.envelope(&at, "city", serde_json::to_value(rec).unwrap_or_default()))
+        Ok(ctx.answer(&at, "city", &rec))
     })
     .await?;
-    Ok(answer_cached(&app, &uri, &q.read, &v))
+    Ok(answer_bytes(&app, &uri, &q.read, v))
 }
 
 #[derive(Deserialize)]

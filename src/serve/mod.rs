@@ -181,36 +181,48 @@ pub type AppState = Arc<App>;
 /// Answers of live reads (no as-of) by request URI, for the ledger size they
 /// reflect: a read of the same URI at the same size gives the same bytes
 /// (no default comes from the wall clock), so it is answered from here. The
-/// cache holds one size at a time and at most [`ReadCache::ENTRIES`] answers.
+/// cache holds one size at a time, at most [`ReadCache::ENTRIES`] answers and
+/// [`ReadCache::BYTES`] bytes of them; an answer that would pass either bound
+/// empties it first.
 #[derive(Default)]
 pub struct ReadCache {
     inner: Mutex<CacheState>,
 }
 
-/// The size the cached answers reflect, and the answers by URI.
-type CacheState = (u64, std::collections::HashMap<String, Arc<Vec<u8>>>);
+/// The size the cached answers reflect, the answers by URI, and their bytes.
+#[derive(Default)]
+struct CacheState {
+    size: u64,
+    answers: std::collections::HashMap<String, axum::body::Bytes>,
+    bytes: usize,
+}
 
 impl ReadCache {
-    pub const ENTRIES: usize = 4096;
+    pub const ENTRIES: usize = 65_536;
+    pub const BYTES: usize = 64 << 20;
 
-    pub fn get(&self, uri: &str, size: u64) -> Option<Arc<Vec<u8>>> {
+    pub fn get(&self, uri: &str, size: u64) -> Option<axum::body::Bytes> {
         let c = self.inner.lock().ok()?;
-        if c.0 != size {
+        if c.size != size {
             return None;
         }
-        c.1.get(uri).cloned()
+        c.answers.get(uri).cloned()
     }
 
-    pub fn put(&self, uri: &str, size: u64, body: Arc<Vec<u8>>) {
+    pub fn put(&self, uri: &str, size: u64, body: axum::body::Bytes) {
         let Ok(mut c) = self.inner.lock() else {
             return;
         };
-        if size > c.0 || c.1.len() >= Self::ENTRIES {
-            c.1.clear();
-            c.0 = c.0.max(size);
+        if size > c.size || c.answers.len() >= Self::ENTRIES || c.bytes + body.len() > Self::BYTES {
+            c.answers.clear();
+            c.bytes = 0;
+            c.size = c.size.max(size);
         }
-        if size == c.0 {
-            c.1.insert(uri.to_string(), body);
+        if size == c.size && body.len() <= Self::BYTES {
+            c.bytes += body.len();
+            if let Some(old) = c.answers.insert(uri.to_string(), body) {
+                c.bytes -= old.len();
+            }
         }
     }
 }
@@ -493,4 +505,35 @@ pub fn run(args: ServeArgs) -> Result<std::process::ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadCache;
+    use axum::body::Bytes;
+
+    #[test]
+    fn the_read_cache_keeps_one_size_and_its_byte_bound() {
+        let c = ReadCache::default();
+        c.put("/a", 5, Bytes::from_static(b"five"));
+        assert_eq!(c.get("/a", 5).as_deref(), Some(&b"five"[..]));
+        assert_eq!(c.get("/a", 6), None, "another size is never answered");
+        c.put("/b", 4, Bytes::from_static(b"old"));
+        assert_eq!(c.get("/b", 4), None, "an older size is not kept");
+        c.put("/b", 6, Bytes::from_static(b"six"));
+        assert_eq!(c.get("/a", 5), None, "a larger size empties the cache");
+        let big = Bytes::from(vec![0u8; ReadCache::BYTES / 2 + 1]);
+        c.put("/big1", 6, big.clone());
+        assert!(c.get("/big1", 6).is_some());
+        c.put("/big2", 6, big);
+        assert!(c.get("/big2", 6).is_some());
+        assert_eq!(c.get("/big1", 6), None, "passing the byte bound empties it");
+        assert_eq!(c.get("/b", 6), None);
+        c.put("/huge", 6, Bytes::from(vec![0u8; ReadCache::BYTES + 1]));
+        assert_eq!(
+            c.get("/huge", 6),
+            None,
+            "an answer over the bound is not kept"
+        );
+    }
 }

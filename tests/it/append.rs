@@ -276,6 +276,30 @@ fn a_simulated_clock_takes_recorded_at_from_the_importer_and_never_goes_back() {
         .unwrap();
     let rec = events::record::Record::parse(&l.read_leaf(r.seq).unwrap()).unwrap();
     assert_eq!(rec.recorded_at, at("2006-02-24T01:00:00.000Z"));
+    // The head a timeline reads agrees with the full parse.
+    let head = events::record::Record::decode_head(&l.read_leaf(r.seq).unwrap()).unwrap();
+    let st = &rec.signed.statement;
+    assert_eq!(
+        (
+            head.seq,
+            head.recorded_at,
+            &head.id,
+            head.actor,
+            head.occurred_at,
+            head.kind
+        ),
+        (
+            rec.seq,
+            rec.recorded_at,
+            &st.id,
+            st.actor,
+            st.occurred_at,
+            st.event.kind()
+        )
+    );
+    let mut damaged = l.read_leaf(r.seq).unwrap();
+    damaged.truncate(damaged.len() - 3);
+    assert!(events::record::Record::decode_head(&damaged).is_err());
     let mut s = f.statement(&root, f.body("b"));
     s.issued_at = at("2006-02-20T01:00:00.000Z");
     refused(
