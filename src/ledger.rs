@@ -506,6 +506,11 @@ impl Ledger {
 
         // Derived index: catch up from what it already reflects.
         let db = open_index(dir, config.index_cache_bytes, &mut notices)?;
+        if projstore::clear_legacy(&db)? {
+            notices.push(
+                "removed the projection snapshot that an earlier version kept in the index; it is kept in projection.snap now".into(),
+            );
+        }
         let mut done = indexed(&db)?.min(size);
         // The registry is rebuilt from the log itself: the scan listed every
         // record that changes it, so the index is not trusted for this.
@@ -574,7 +579,7 @@ impl Ledger {
                 .flatten()
                 .map(|b| record::chain_hash(&b))
         };
-        let (mut model, from) = match projstore::load(&db, head_of)? {
+        let (mut model, from) = match projstore::load(dir, head_of)? {
             Ok((m, meta)) => (m, meta.seq),
             Err(why) => {
                 if !matches!(why, projstore::Unusable::Missing) || size > 1 {
@@ -598,7 +603,7 @@ impl Ledger {
         )?;
         let mut snapshot_seq = from;
         if size - from >= SNAPSHOT_AFTER_REPLAY {
-            projstore::save(&db, &model, size, &prev_head)?;
+            projstore::save(dir, &model, size, &prev_head)?;
             snapshot_seq = size;
         }
         let system_key = keyfile::read_key(&dir.join("system.key"))?;
@@ -646,6 +651,7 @@ impl Ledger {
             last_recorded_at,
             signer,
             db: db.clone(),
+            dir: dir.to_path_buf(),
             shared: shared.clone(),
             recent_ids: HashMap::new(),
             indexer: None,
@@ -1077,6 +1083,8 @@ struct Sequencer {
     last_recorded_at: Timestamp,
     signer: NoteSigner,
     db: sled::Db,
+    /// The data directory (where the projection snapshot is written).
+    dir: PathBuf,
     shared: Arc<Shared>,
     /// Records reflected in the last projection snapshot saved.
     snapshot_seq: u64,
@@ -1249,7 +1257,7 @@ impl Sequencer {
         let Ok(model) = self.shared.model.read() else {
             return;
         };
-        match projstore::save(&self.db, &model, self.next_seq, &self.prev) {
+        match projstore::save(&self.dir, &model, self.next_seq, &self.prev) {
             Ok(_) => self.snapshot_seq = self.next_seq,
             Err(e) => eprintln!(
                 "ledger: saving the projection snapshot failed ({e:#}); the next open replays from the last one"
@@ -1660,10 +1668,7 @@ pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
     }
     {
         let _lock = lock_dir(dir)?;
-        let mut notices = Vec::new();
-        let db = open_index(dir, Config::default().index_cache_bytes, &mut notices)?;
-        projstore::clear(&db)?;
-        db.flush()?;
+        projstore::clear(dir)?;
     }
     let t = Instant::now();
     let l = Ledger::open(dir, Config::default())?;
@@ -1673,12 +1678,7 @@ pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
         .ok_or_else(|| anyhow::anyhow!("the model is unavailable"))?;
     l.close()?;
     let seconds = t.elapsed().as_secs_f64();
-    let snapshot_bytes = {
-        let _lock = lock_dir(dir)?;
-        let mut notices = Vec::new();
-        let db = open_index(dir, Config::default().index_cache_bytes, &mut notices)?;
-        projstore::meta(&db)?.map_or(0, |m| m.bytes)
-    };
+    let snapshot_bytes = projstore::meta(dir)?.map_or(0, |m| m.bytes);
     Ok(Rebuilt {
         records,
         seconds,

@@ -1,44 +1,49 @@
 //! The projection store: the domain model ([`projections::model::Model`])
-//! persisted in sled together with the seq it reflects.
+//! persisted in the file `projection.snap` of the data directory together
+//! with the seq it reflects (FORMAT.md §15).
 //!
-//! A snapshot is the model's JSON, cut into chunks of [`CHUNK_BYTES`] under
-//! `c/<generation>/<index>` in the `projection` tree, followed by one `meta`
-//! value naming the generation, the seq, the code version, the chain hash of
-//! the last record reflected, and the BLAKE3 hash and length of the JSON. The
-//! `meta` insert is what publishes a snapshot: sled recovers a prefix of its
-//! operations after a crash, so a `meta` that is present names chunks that are
-//! present too, and a reader that finds the hash wrong discards the snapshot
-//! (the projection is derived: the log rebuilds it). Chunks of older
-//! generations are removed after the new `meta` is written.
+//! The file is the model's JSON, a newline, and one line of meta JSON naming
+//! the seq, the code version, the chain hash of the last record reflected,
+//! and the BLAKE3 hash and length of the model's JSON. It is written to
+//! `projection.snap.tmp`, synced, and renamed over the old one (then the
+//! directory is synced): a crash leaves either snapshot whole, and a reader
+//! that finds the hash wrong discards it (the projection is derived: the log
+//! rebuilds it).
 //!
 //! The snapshot never holds the whole JSON in memory at once: it is written
-//! through a chunking writer and read back through a chunk-by-chunk reader.
+//! through a buffered, hashing writer and parsed back from a buffered reader.
+//! It used to live in sled (the `projection` tree), where each rewrite of a
+//! few hundred megabytes left as much again in sled's files; [`clear_legacy`]
+//! empties that tree.
 
 use anyhow::{Context, Result};
 use events::record::ChainHash;
 use projections::model::Model;
 use serde::{Deserialize, Serialize};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// The code version of the persisted model. Bump it whenever `Model` or what
 /// `Model::apply` derives changes: a store of another version is rebuilt.
 pub const PROJECTION_VERSION: u32 = 1;
-/// The size of one stored chunk of snapshot JSON.
-pub const CHUNK_BYTES: usize = 1 << 20;
-const TREE: &str = "projection";
-const META: &[u8] = b"meta";
+/// The snapshot file in the data directory, and its name while written.
+pub const FILE: &str = "projection.snap";
+const TMP: &str = "projection.snap.tmp";
+/// The sled tree where earlier versions kept the snapshot.
+const LEGACY_TREE: &str = "projection";
+/// The meta line is short; a longer last line is not a meta line.
+const META_LINE_MAX: u64 = 4096;
 const BLAKE3_CONTEXT: &str = "gov-enterprise-ledger 2026 projection snapshot v1";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     pub version: u32,
-    pub generation: u64,
     /// The snapshot reflects records 0..seq.
     pub seq: u64,
     /// The chain hash (hex) of record seq − 1: a snapshot of another log, or
     /// of a log cut shorter since, is never used.
     pub head: String,
-    pub chunks: u64,
     pub bytes: u64,
     /// BLAKE3 (derive-key, [`BLAKE3_CONTEXT`]) of the JSON, hex.
     pub hash: String,
@@ -70,155 +75,122 @@ impl std::fmt::Display for Unusable {
     }
 }
 
-fn chunk_key(generation: u64, index: u64) -> [u8; 18] {
-    let mut k = [0u8; 18];
-    k[0] = b'c';
-    k[1] = b'/';
-    k[2..10].copy_from_slice(&generation.to_be_bytes());
-    k[10..18].copy_from_slice(&index.to_be_bytes());
-    k
+/// The snapshot file of the data directory `dir`.
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
 }
 
-fn chunk_prefix(generation: u64) -> [u8; 10] {
-    let mut k = [0u8; 10];
-    k[0] = b'c';
-    k[1] = b'/';
-    k[2..10].copy_from_slice(&generation.to_be_bytes());
-    k
+/// Reads the meta line at the end of the snapshot file, if it is there.
+fn read_meta(file: &mut File) -> std::result::Result<Meta, Unusable> {
+    use std::io::{Seek, SeekFrom};
+    let damaged = |m: String| Unusable::Damaged(m);
+    let len = file.metadata().map_err(|e| damaged(e.to_string()))?.len();
+    let tail_len = len.min(META_LINE_MAX);
+    file.seek(SeekFrom::Start(len - tail_len))
+        .map_err(|e| damaged(e.to_string()))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    file.take(tail_len)
+        .read_to_end(&mut tail)
+        .map_err(|e| damaged(e.to_string()))?;
+    let body = tail
+        .strip_suffix(b"\n")
+        .ok_or_else(|| damaged("the file does not end with its meta line".into()))?;
+    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let meta: Meta =
+        serde_json::from_slice(&body[start..]).map_err(|e| damaged(format!("meta: {e}")))?;
+    // JSON, newline, meta line, newline: nothing else.
+    if meta.bytes + 1 + (body.len() - start) as u64 + 1 != len {
+        return Err(damaged(format!(
+            "the meta names {} bytes of model in a file of {len}",
+            meta.bytes
+        )));
+    }
+    Ok(meta)
 }
 
-/// The stored snapshot's meta, if any.
-pub fn meta(db: &sled::Db) -> Result<Option<Meta>> {
-    let tree = db.open_tree(TREE)?;
-    Ok(match tree.get(META)? {
-        None => None,
-        Some(v) => serde_json::from_slice(&v).ok(),
-    })
+/// The stored snapshot's meta, if any (unreadable counts as none).
+pub fn meta(dir: &Path) -> Result<Option<Meta>> {
+    match File::open(path(dir)) {
+        Ok(mut f) => Ok(read_meta(&mut f).ok()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).context("opening the projection snapshot"),
+    }
 }
 
-struct ChunkWriter<'a> {
-    tree: &'a sled::Tree,
-    generation: u64,
-    index: u64,
-    buf: Vec<u8>,
+/// Counts and hashes what passes through.
+struct Hashing<W> {
+    inner: W,
     hasher: blake3::Hasher,
     bytes: u64,
 }
 
-impl ChunkWriter<'_> {
-    fn emit(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        self.hasher.update(&self.buf);
-        self.bytes += self.buf.len() as u64;
-        self.tree
-            .insert(chunk_key(self.generation, self.index), self.buf.as_slice())
-            .map_err(io::Error::other)?;
-        self.index += 1;
-        self.buf.clear();
-        Ok(())
-    }
-}
-
-impl Write for ChunkWriter<'_> {
+impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let room = CHUNK_BYTES - self.buf.len();
-        let n = data.len().min(room);
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() == CHUNK_BYTES {
-            self.emit()?;
-        }
+        let n = self.inner.write(data)?;
+        self.hasher.update(&data[..n]);
+        self.bytes += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.hasher.update(&out[..n]);
+        self.bytes += n as u64;
+        Ok(n)
     }
 }
 
 /// Writes a snapshot of `model`, which reflects records 0..seq whose last
 /// chain hash is `head`, and publishes it. Returns its meta.
-pub fn save(db: &sled::Db, model: &Model, seq: u64, head: &ChainHash) -> Result<Meta> {
-    let tree = db.open_tree(TREE)?;
-    let old = meta(db)?;
-    let generation = old.as_ref().map_or(1, |m| m.generation + 1);
-    // Leftovers of an unpublished generation (a crash mid-save) go first.
-    for k in tree.scan_prefix(chunk_prefix(generation)).keys() {
-        tree.remove(k?)?;
-    }
-    let mut w = ChunkWriter {
-        tree: &tree,
-        generation,
-        index: 0,
-        buf: Vec::with_capacity(CHUNK_BYTES),
+pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Meta> {
+    let tmp = dir.join(TMP);
+    let file = File::create(&tmp).context("creating the projection snapshot")?;
+    let mut w = Hashing {
+        inner: io::BufWriter::with_capacity(1 << 20, file),
         hasher: blake3::Hasher::new_derive_key(BLAKE3_CONTEXT),
         bytes: 0,
     };
     serde_json::to_writer(&mut w, model).context("writing the projection snapshot")?;
-    w.emit()?;
     let meta = Meta {
         version: PROJECTION_VERSION,
-        generation,
         seq,
         head: events::codec::hex(head),
-        chunks: w.index,
         bytes: w.bytes,
         hash: w.hasher.finalize().to_hex().to_string(),
     };
-    tree.insert(META, serde_json::to_vec(&meta)?)?;
-    if let Some(old) = old {
-        for k in tree.scan_prefix(chunk_prefix(old.generation)).keys() {
-            tree.remove(k?)?;
-        }
-    }
+    let mut out = w.inner;
+    out.write_all(b"\n")?;
+    serde_json::to_writer(&mut out, &meta)?;
+    out.write_all(b"\n")?;
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all().context("syncing the projection snapshot")?;
+    drop(file);
+    fs::rename(&tmp, path(dir)).context("publishing the projection snapshot")?;
+    File::open(dir)?.sync_all()?;
     Ok(meta)
-}
-
-struct ChunkReader {
-    iter: sled::Iter,
-    cur: sled::IVec,
-    pos: usize,
-    hasher: blake3::Hasher,
-    chunks: u64,
-    bytes: u64,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos == self.cur.len() {
-            match self.iter.next() {
-                None => return Ok(0),
-                Some(r) => {
-                    let (_, v) = r.map_err(io::Error::other)?;
-                    self.hasher.update(&v);
-                    self.chunks += 1;
-                    self.bytes += v.len() as u64;
-                    self.cur = v;
-                    self.pos = 0;
-                }
-            }
-        }
-        let n = out.len().min(self.cur.len() - self.pos);
-        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
 }
 
 /// Loads the stored snapshot if it is of this code version and reflects a
 /// prefix of this log: `head_of(seq)` gives the chain hash of record seq − 1
 /// of the log being opened (or `None` when the log is shorter).
 pub fn load(
-    db: &sled::Db,
+    dir: &Path,
     head_of: impl Fn(u64) -> Option<ChainHash>,
 ) -> Result<std::result::Result<(Model, Meta), Unusable>> {
-    let tree = db.open_tree(TREE)?;
-    let Some(raw) = tree.get(META)? else {
-        return Ok(Err(Unusable::Missing));
+    use std::io::{Seek, SeekFrom};
+    let mut file = match File::open(path(dir)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Err(Unusable::Missing)),
+        Err(e) => return Err(e).context("opening the projection snapshot"),
     };
-    let meta: Meta = match serde_json::from_slice(&raw) {
+    let meta = match read_meta(&mut file) {
         Ok(m) => m,
-        Err(e) => return Ok(Err(Unusable::Damaged(format!("meta: {e}")))),
+        Err(why) => return Ok(Err(why)),
     };
     if meta.version != PROJECTION_VERSION {
         return Ok(Err(Unusable::Version(meta.version)));
@@ -226,14 +198,12 @@ pub fn load(
     if head_of(meta.seq).map(|h| events::codec::hex(&h)) != Some(meta.head.clone()) {
         return Ok(Err(Unusable::OtherLog));
     }
+    file.seek(SeekFrom::Start(0))?;
     let mut r = io::BufReader::with_capacity(
-        64 * 1024,
-        ChunkReader {
-            iter: tree.scan_prefix(chunk_prefix(meta.generation)),
-            cur: sled::IVec::default(),
-            pos: 0,
+        1 << 20,
+        Hashing {
+            inner: file.take(meta.bytes),
             hasher: blake3::Hasher::new_derive_key(BLAKE3_CONTEXT),
-            chunks: 0,
             bytes: 0,
         },
     );
@@ -245,13 +215,10 @@ pub fn load(
     // hash covers every stored byte.
     io::copy(&mut r, &mut io::sink())?;
     let inner = r.into_inner();
-    if inner.chunks != meta.chunks
-        || inner.bytes != meta.bytes
-        || inner.hasher.finalize().to_hex().as_str() != meta.hash
-    {
+    if inner.bytes != meta.bytes || inner.hasher.finalize().to_hex().as_str() != meta.hash {
         return Ok(Err(Unusable::Damaged(format!(
-            "{} chunks of {} bytes do not hash to the meta's {} chunks of {} bytes",
-            inner.chunks, inner.bytes, meta.chunks, meta.bytes
+            "its {} bytes of model do not hash to the meta's",
+            inner.bytes
         ))));
     }
     model.rebuild_indexes();
@@ -259,8 +226,30 @@ pub fn load(
 }
 
 /// Removes the stored snapshot (`ledger rebuild` starts from nothing).
-pub fn clear(db: &sled::Db) -> Result<()> {
-    let tree = db.open_tree(TREE)?;
-    tree.clear()?;
+pub fn clear(dir: &Path) -> Result<()> {
+    for name in [FILE, TMP] {
+        match fs::remove_file(dir.join(name)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {name}")),
+        }
+    }
     Ok(())
+}
+
+/// Empties the sled tree where earlier versions kept the snapshot, if it
+/// holds anything; true when it did.
+pub fn clear_legacy(db: &sled::Db) -> Result<bool> {
+    if !db
+        .tree_names()
+        .iter()
+        .any(|n| n.as_ref() == LEGACY_TREE.as_bytes())
+    {
+        return Ok(false);
+    }
+    let tree = db.open_tree(LEGACY_TREE)?;
+    let held = !tree.is_empty();
+    drop(tree);
+    db.drop_tree(LEGACY_TREE)?;
+    Ok(held)
 }

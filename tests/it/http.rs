@@ -663,7 +663,6 @@ fn shutdown_ends_open_event_streams_and_closes_the_ledger() {
         let _ = st.read_to_end(&mut rest);
     }
     // The ledger was closed: its projection snapshot reflects every record.
-    let db = sled::open(s.f.data().join("index")).unwrap();
-    let meta = ledger::projstore::meta(&db).unwrap().unwrap();
+    let meta = ledger::projstore::meta(&s.f.data()).unwrap().unwrap();
     assert_eq!(meta.seq, size);
 }

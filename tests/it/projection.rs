@@ -1,5 +1,5 @@
-//! The projection store: the model persisted in sled with the seq it
-//! reflects, used on reopening only when it is sound, of this code version
+//! The projection store: the model persisted in `projection.snap` with the
+//! seq it reflects, used on reopening only when it is sound, of this code version
 //! and of this log; otherwise the log is replayed and the answer is the same.
 
 use ledger::generate::{derive_key, history, GenerateOptions};
@@ -46,8 +46,8 @@ fn reopened_with_notice(data: &Path, why: &[&str], digest: [u8; 32]) -> Ledger {
     l
 }
 
-fn index(data: &Path) -> sled::Db {
-    sled::open(data.join("index")).unwrap()
+fn snapshot(data: &Path) -> std::path::PathBuf {
+    projstore::path(data)
 }
 
 #[test]
@@ -55,14 +55,15 @@ fn close_persists_the_projection_with_its_seq_and_reopening_uses_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let (size, digest) = ledger_with_history(&data, 800, 3);
-    {
-        let db = index(&data);
-        let meta = projstore::meta(&db)
-            .unwrap()
-            .expect("a snapshot is stored at close");
-        assert_eq!(meta.seq, size);
-        assert_eq!(meta.version, PROJECTION_VERSION);
-    }
+    let meta = projstore::meta(&data)
+        .unwrap()
+        .expect("a snapshot is stored at close");
+    assert_eq!(meta.seq, size);
+    assert_eq!(meta.version, PROJECTION_VERSION);
+    assert!(
+        !data.join("projection.snap.tmp").exists(),
+        "the temporary file was renamed"
+    );
     let l = Ledger::open(&data, Default::default()).unwrap();
     assert!(
         !l.notices.iter().any(|n| n.contains("replaying")),
@@ -78,14 +79,10 @@ fn a_damaged_snapshot_is_discarded_and_the_log_replayed() {
     let data = dir.path().join("d");
     let (_, digest) = ledger_with_history(&data, 600, 4);
     {
-        let db = index(&data);
-        let tree = db.open_tree("projection").unwrap();
-        let (k, v) = tree.scan_prefix(b"c/").next().unwrap().unwrap();
-        let mut bad = v.to_vec();
+        let mut bad = std::fs::read(snapshot(&data)).unwrap();
         let i = bad.len() / 2;
         bad[i] ^= 0x01;
-        tree.insert(k, bad).unwrap();
-        db.flush().unwrap();
+        std::fs::write(snapshot(&data), bad).unwrap();
     }
     reopened_with_notice(&data, &["damaged", "replaying"], digest);
 }
@@ -96,18 +93,22 @@ fn a_snapshot_of_another_code_version_is_replaced_by_a_replay() {
     let data = dir.path().join("d");
     let (size, digest) = ledger_with_history(&data, 600, 5);
     {
-        let db = index(&data);
-        let tree = db.open_tree("projection").unwrap();
-        let mut meta = projstore::meta(&db).unwrap().unwrap();
+        // The meta line is the file's last line: write it again with another version.
+        let mut meta = projstore::meta(&data).unwrap().unwrap();
         meta.version = PROJECTION_VERSION + 1;
-        tree.insert(b"meta", serde_json::to_vec(&meta).unwrap())
-            .unwrap();
-        db.flush().unwrap();
+        let text = std::fs::read(snapshot(&data)).unwrap();
+        let mut out = text[..meta.bytes as usize + 1].to_vec();
+        out.extend(serde_json::to_vec(&meta).unwrap());
+        out.push(b'\n');
+        std::fs::write(snapshot(&data), out).unwrap();
+        assert_eq!(
+            projstore::meta(&data).unwrap().unwrap().version,
+            PROJECTION_VERSION + 1
+        );
     }
     let l = reopened_with_notice(&data, &["code version"], digest);
     l.close().unwrap();
-    let db = index(&data);
-    let meta = projstore::meta(&db).unwrap().unwrap();
+    let meta = projstore::meta(&data).unwrap().unwrap();
     assert_eq!((meta.version, meta.seq), (PROJECTION_VERSION, size));
 }
 
@@ -134,30 +135,46 @@ fn the_projection_catches_up_from_its_stored_seq() {
         r.unwrap();
     }
     l.close().unwrap();
-    let stored = projstore::meta(&index(&data)).unwrap().unwrap().seq;
+    let stored = projstore::meta(&data).unwrap().unwrap().seq;
     // Keep that snapshot: append the rest, then put the old snapshot back.
-    let saved: Vec<(sled::IVec, sled::IVec)> = {
-        let db = index(&data);
-        let t = db.open_tree("projection").unwrap();
-        t.iter().map(|kv| kv.unwrap()).collect()
-    };
+    let saved = std::fs::read(snapshot(&data)).unwrap();
     let l = Ledger::open(&data, Default::default()).unwrap();
     for r in l.submit_batch(&h.envelopes[half..]) {
         r.unwrap();
     }
     let (size, digest) = (l.head().size, l.model_digest().unwrap());
     l.close().unwrap();
-    {
-        let db = index(&data);
-        let t = db.open_tree("projection").unwrap();
-        t.clear().unwrap();
-        for (k, v) in saved {
-            t.insert(k, v).unwrap();
-        }
-        db.flush().unwrap();
-    }
+    std::fs::write(snapshot(&data), saved).unwrap();
     let l = Ledger::open(&data, Default::default()).unwrap();
     let msg = format!("projection reflects {stored} of {size} records; catching up");
     assert!(l.notices.contains(&msg), "{:?}", l.notices);
     assert_eq!(l.model_digest().unwrap(), digest);
+}
+
+#[test]
+fn a_snapshot_cut_short_is_discarded_and_a_legacy_one_in_sled_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let (_, digest) = ledger_with_history(&data, 500, 7);
+    {
+        let text = std::fs::read(snapshot(&data)).unwrap();
+        std::fs::write(snapshot(&data), &text[..text.len() - 10]).unwrap();
+        assert!(projstore::meta(&data).unwrap().is_none());
+        // What an earlier version left in the index: a `projection` tree.
+        let db = sled::open(data.join("index")).unwrap();
+        db.open_tree("projection")
+            .unwrap()
+            .insert(b"meta", &b"{}"[..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let l = reopened_with_notice(&data, &["damaged", "replaying"], digest);
+    assert!(
+        l.notices.iter().any(|n| n.contains("earlier version")),
+        "{:?}",
+        l.notices
+    );
+    l.close().unwrap();
+    let db = sled::open(data.join("index")).unwrap();
+    assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"projection"));
 }
