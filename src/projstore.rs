@@ -150,12 +150,17 @@ impl<R: Read> Read for Hashing<R> {
 pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Meta> {
     let tmp = dir.join(TMP);
     let file = File::create(&tmp).context("creating the projection snapshot")?;
-    let mut w = Hashing {
-        inner: io::BufWriter::with_capacity(1 << 20, file),
-        hasher: blake3::Hasher::new_derive_key(BLAKE3_CONTEXT),
-        bytes: 0,
-    };
+    // The buffer comes first, so the hasher and the file see large writes.
+    let mut w = io::BufWriter::with_capacity(
+        1 << 20,
+        Hashing {
+            inner: file,
+            hasher: blake3::Hasher::new_derive_key(BLAKE3_CONTEXT),
+            bytes: 0,
+        },
+    );
     serde_json::to_writer(&mut w, model).context("writing the projection snapshot")?;
+    let w = w.into_inner().map_err(|e| e.into_error())?;
     let meta = Meta {
         version: PROJECTION_VERSION,
         seq,
@@ -163,11 +168,11 @@ pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Met
         bytes: w.bytes,
         hash: w.hasher.finalize().to_hex().to_string(),
     };
-    let mut out = w.inner;
-    out.write_all(b"\n")?;
-    serde_json::to_writer(&mut out, &meta)?;
-    out.write_all(b"\n")?;
-    let file = out.into_inner().map_err(|e| e.into_error())?;
+    let mut file = w.inner;
+    let mut line = b"\n".to_vec();
+    serde_json::to_writer(&mut line, &meta)?;
+    line.push(b'\n');
+    file.write_all(&line)?;
     file.sync_all().context("syncing the projection snapshot")?;
     drop(file);
     fs::rename(&tmp, path(dir)).context("publishing the projection snapshot")?;

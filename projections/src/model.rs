@@ -1018,9 +1018,14 @@ impl Model {
         // Every map key is a string, an integer or a unit enum, so this
         // cannot fail; serde_json without `preserve_order` writes BTreeMaps
         // and structs in a fixed order.
-        let bytes = serde_json::to_vec(self).expect("the model serializes to JSON");
+        // Streamed into the hasher through a buffer: the JSON of a large
+        // model is never held whole.
         let mut h = blake3::Hasher::new_derive_key(DIGEST_CONTEXT);
-        h.update(&bytes);
+        {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut h);
+            serde_json::to_writer(&mut w, self).expect("the model serializes to JSON");
+            std::io::Write::flush(&mut w).expect("hashing cannot fail");
+        }
         h.finalize().into()
     }
 
