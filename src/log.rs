@@ -14,7 +14,7 @@
 
 use events::checkpoint::Checkpoint;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -183,18 +183,26 @@ impl FrameReader {
     }
 
     /// The next frame; `Ok(None)` at a clean end; `Err((offset, reason))` at damage.
+    /// Zero bytes from a frame boundary to the end of the file are the
+    /// writer's pre-zeroed space (see [`LogWriter`]), a clean end; the
+    /// logical length ([`FrameReader::logical_len`]) then stops where they start.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, (u64, String)> {
         if self.offset == self.len {
             return Ok(None);
         }
         let at = self.offset;
         let mut head = [0u8; FRAME_HEADER];
+        let have = (self.len - at).min(FRAME_HEADER as u64) as usize;
+        self.r
+            .read_exact(&mut head[..have])
+            .map_err(|e| (at, format!("read error: {e}")))?;
+        if head[..have].iter().all(|&b| b == 0) && self.rest_is_zero(at + have as u64)? {
+            self.len = at;
+            return Ok(None);
+        }
         if self.len - at < (FRAME_HEADER + FRAME_TRAILER) as u64 {
             return Err((at, "truncated frame".into()));
         }
-        self.r
-            .read_exact(&mut head)
-            .map_err(|e| (at, format!("read error: {e}")))?;
         if head[..4] != FRAME_MAGIC {
             return Err((at, "bad frame magic".into()));
         }
@@ -228,6 +236,34 @@ impl FrameReader {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The logical length: the file's, or where its pre-zeroed space starts
+    /// once the reader has reached it.
+    pub fn logical_len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether every byte from `from` (the reader's position) to the end of
+    /// the file is zero. Reads them; the reader is at the end afterwards.
+    fn rest_is_zero(&mut self, from: u64) -> Result<bool, (u64, String)> {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut at = from;
+        while at < self.len {
+            let n = (self.len - at).min(buf.len() as u64) as usize;
+            self.r
+                .read_exact(&mut buf[..n])
+                .map_err(|e| (at, format!("read error: {e}")))?;
+            if buf[..n].iter().any(|&b| b != 0) {
+                // Put the reader back where the caller expects it.
+                self.r
+                    .seek(io::SeekFrom::Start(from))
+                    .map_err(|e| (from, format!("read error: {e}")))?;
+                return Ok(false);
+            }
+            at += n as u64;
+        }
+        Ok(true)
     }
 }
 
@@ -362,7 +398,7 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
                 }
             }
         }
-        let len = reader.len;
+        let len = reader.logical_len();
         if committed_end < len {
             if !is_last {
                 return Err(damaged(
@@ -405,23 +441,45 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Zero bytes the writer keeps ahead of the log's end (see [`LogWriter`]).
+pub const ZERO_AHEAD: u64 = 1 << 20;
+
 /// Appends batches to the last segment, starting a new one when it is full.
+///
+/// The segment is kept zero-filled (and synced) up to [`ZERO_AHEAD`] bytes
+/// past the log's end, and a batch that fits is written into that space:
+/// its `fdatasync` then only has data to flush, since neither the file's
+/// size nor its block map changes, which is what makes a batch of one record
+/// cheap to sync. A batch larger than an eighth of that space is appended
+/// past the end instead (one sync either way). Readers stop at the zeros
+/// ([`FrameReader::next_frame`]).
 pub struct LogWriter {
     dir: PathBuf,
     file: File,
     path: PathBuf,
+    /// Where the next batch goes: the end of the last committed frame.
     len: u64,
+    /// The file's size: bytes `len..zeroed` are zero and synced.
+    zeroed: u64,
     segment_bytes_max: u64,
 }
 
 impl LogWriter {
-    /// Opens the last segment for appending (or creates the first one).
+    /// Opens the last segment for appending (or creates the first one). The
+    /// scan has cut any unacknowledged tail, so what follows the last
+    /// committed frame is pre-zeroed space or nothing.
     pub fn open(dir: &Path, scan: &Scan, segment_bytes_max: u64) -> io::Result<LogWriter> {
         let (path, len) = match scan.segments.last() {
             Some((_, p, len)) => (p.clone(), *len),
             None => (dir.join(segment_name(0)), 0),
         };
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)?;
+        let zeroed = file.metadata()?.len().max(len);
         if len == 0 {
             sync_dir(dir)?;
         }
@@ -430,6 +488,7 @@ impl LogWriter {
             file,
             path,
             len,
+            zeroed,
             segment_bytes_max,
         })
     }
@@ -443,17 +502,35 @@ impl LogWriter {
             let path = self.dir.join(segment_name(first_seq));
             let file = OpenOptions::new()
                 .create_new(true)
-                .append(true)
+                .read(true)
+                .write(true)
                 .open(&path)?;
             sync_dir(&self.dir)?;
             self.file = file;
             self.path = path;
             self.len = 0;
+            self.zeroed = 0;
         }
         let at = self.len;
-        self.file.write_all(frames)?;
+        let end = at + frames.len() as u64;
+        if end > self.zeroed && (frames.len() as u64) <= ZERO_AHEAD / 8 {
+            // Zero the space the next batches will use, and make it durable
+            // (size and blocks) before any of it holds a frame.
+            let to = end + ZERO_AHEAD;
+            let zeros = vec![0u8; 64 * 1024];
+            let mut z = self.zeroed;
+            while z < to {
+                let n = (to - z).min(zeros.len() as u64) as usize;
+                self.file.write_all_at(&zeros[..n], z)?;
+                z += n as u64;
+            }
+            self.file.sync_data()?;
+            self.zeroed = to;
+        }
+        self.file.write_all_at(frames, at)?;
         self.file.sync_data()?;
-        self.len += frames.len() as u64;
+        self.len = end;
+        self.zeroed = self.zeroed.max(end);
         Ok((self.path.clone(), at))
     }
 

@@ -355,3 +355,50 @@ fn a_lost_index_is_rebuilt_from_the_log_with_keys_and_ids() {
     let cp = ledger::log::checkpoint_of_note(l.head().checkpoint.as_bytes()).unwrap();
     merkle::verify_inclusion(r1.seq, cp.size, &r1.leaf_hash, &proof, &cp.root).unwrap();
 }
+
+#[test]
+fn the_log_is_written_into_pre_zeroed_space_that_readers_stop_at() {
+    let (f, l) = Fixture::new();
+    let r = l.submit(&f.sign(&f.registrar, f.body("z1"))).unwrap();
+    let size = l.head().size;
+    drop(l);
+    let seg = f.data().join("log").join(ledger::log::segment_name(0));
+    let bytes = std::fs::read(&seg).unwrap();
+    // The batch went into zeroed space, which is still there after it.
+    let zeros = bytes.iter().rev().take_while(|&&b| b == 0).count();
+    assert!(
+        zeros as u64 >= ledger::log::ZERO_AHEAD / 2,
+        "{zeros} zero bytes after the log's end"
+    );
+    // Readers stop at the zeros: same records, nothing cut, verify passes.
+    let l = f.open();
+    assert_eq!(l.head().size, size);
+    assert!(
+        l.notices.iter().all(|n| !n.contains("cut")),
+        "{:?}",
+        l.notices
+    );
+    events::record::Record::parse(&l.read_leaf(r.seq).unwrap()).expect("the record reads back");
+    // Appending again continues right after the last frame, not after the zeros.
+    let r2 = l.submit(&f.sign(&f.registrar, f.body("z2"))).unwrap();
+    assert_eq!(r2.seq, size);
+    drop(l);
+    ledger::audit::verify_data_dir(&f.data(), Default::default()).expect("verifies");
+    // A stray byte in the zeroed space is not a frame: it is an unacknowledged
+    // tail, cut on the next open, and the records before it stay.
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] = 0x5a;
+    std::fs::write(&seg, &bytes).unwrap();
+    let l = f.open();
+    assert_eq!(l.head().size, size + 1);
+    assert!(
+        l.notices.iter().any(|n| n.contains("cut")),
+        "{:?}",
+        l.notices
+    );
+    let r3 = l.submit(&f.sign(&f.registrar, f.body("z3"))).unwrap();
+    assert_eq!(r3.seq, size + 1);
+    drop(l);
+    ledger::audit::verify_data_dir(&f.data(), Default::default()).expect("verifies after the cut");
+}
