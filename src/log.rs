@@ -539,13 +539,14 @@ impl LogWriter {
     }
 }
 
-/// Bytes [`read_frame_at`] reads at once: a record frame is usually smaller.
-const FRAME_READ_GUESS: usize = 4096;
+/// What [`read_frame_at`] reads at once when the caller cannot tell the
+/// frame's length (a checkpoint note, or a batch's last record).
+pub const FRAME_READ_GUESS: usize = 2048;
 
-/// Reads one record frame at `offset` of `file`, checking it.
-pub fn read_frame_at(file: &File, offset: u64) -> io::Result<(u8, Vec<u8>)> {
-    // Most frames fit in the first read; a longer one takes a second.
-    let mut buf = vec![0u8; FRAME_READ_GUESS];
+/// Reads one frame at `offset` of `file`, checking it. `guess` is the frame's
+/// likely length: one read when it is right or more, two when it is short.
+pub fn read_frame_at(file: &File, offset: u64, guess: usize) -> io::Result<(u8, Vec<u8>)> {
+    let mut buf = vec![0u8; guess.clamp(FRAME_HEADER + FRAME_TRAILER, 1 << 16)];
     let mut got = 0;
     while got < FRAME_HEADER {
         match file.read_at(&mut buf[got..], offset + got as u64)? {
@@ -612,16 +613,23 @@ impl LogIndex {
         self.offsets.len() as u64
     }
 
-    fn frame(&self, segment: usize, offset: u64, want: u8, what: &str) -> io::Result<Vec<u8>> {
+    fn frame(
+        &self,
+        segment: usize,
+        offset: u64,
+        guess: usize,
+        want: u8,
+        what: impl Fn() -> String,
+    ) -> io::Result<Vec<u8>> {
         let (_, file) = self
             .segments
             .get(segment)
-            .ok_or_else(|| not_found(format!("{what}: no segment {segment}")))?;
-        let (kind, payload) = read_frame_at(file, offset)?;
+            .ok_or_else(|| not_found(format!("{}: no segment {segment}", what())))?;
+        let (kind, payload) = read_frame_at(file, offset, guess)?;
         if kind != want {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{what}: wrong frame kind"),
+                format!("{}: wrong frame kind", what()),
             ));
         }
         Ok(payload)
@@ -640,7 +648,19 @@ impl LogIndex {
             .segments
             .partition_point(|(first, _)| *first <= seq)
             .saturating_sub(1);
-        self.frame(s, offset, FRAME_RECORD, &format!("seq {seq}"))
+        // The next record's frame starts where this one ends, unless a
+        // checkpoint frame or a new segment comes between (then a guess).
+        let next_in_segment = self
+            .segments
+            .get(s + 1)
+            .is_none_or(|(first, _)| *first > seq + 1);
+        let guess = match self.offsets.get(i + 1) {
+            Some(&next) if next_in_segment && next > offset => {
+                usize::try_from(next - offset).unwrap_or(FRAME_READ_GUESS)
+            }
+            _ => FRAME_READ_GUESS,
+        };
+        self.frame(s, offset, guess, FRAME_RECORD, || format!("seq {seq}"))
     }
 
     /// The signed checkpoint note of exactly `size`, if one was issued.
@@ -653,12 +673,9 @@ impl LogIndex {
 
     fn note(&self, i: usize) -> io::Result<String> {
         let (size, seg, off) = self.checkpoints[i];
-        let p = self.frame(
-            seg,
-            off,
-            FRAME_CHECKPOINT,
-            &format!("checkpoint of size {size}"),
-        )?;
+        let p = self.frame(seg, off, FRAME_READ_GUESS, FRAME_CHECKPOINT, || {
+            format!("checkpoint of size {size}")
+        })?;
         String::from_utf8(p)
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "checkpoint note is not UTF-8"))
     }
