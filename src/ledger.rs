@@ -508,7 +508,7 @@ impl Ledger {
         let db = open_index(dir, config.index_cache_bytes, &mut notices)?;
         if projstore::clear_legacy(&db)? {
             notices.push(
-                "removed the projection snapshot that an earlier version kept in the index; it is kept in projection.snap now".into(),
+                "removed the projection snapshot that an earlier version kept in the index (it is kept in projection.snap now); sled reuses that space only as it rewrites its files, so to reclaim the disk now, stop the ledger and delete index/ (it is rebuilt from the log)".into(),
             );
         }
         let mut done = indexed(&db)?.min(size);

@@ -35,8 +35,16 @@ use std::collections::BTreeMap;
 
 pub use crate::table::Table;
 
-/// Adds a slot to an index entry (sorted, each slot once).
-fn add_slot(slots: &mut Vec<u32>, slot: u32) {
+/// A read index: key (city, body, department) → business date → slots.
+pub type ByKeyAndDate = BTreeMap<Id, BTreeMap<Date, Vec<u32>>>;
+
+/// Adds `slot` under `key` and `date` (each date's slots sorted, each once).
+fn add_slot(index: &mut ByKeyAndDate, key: &Id, date: Date, slot: u32) {
+    let slots = index
+        .entry(key.clone())
+        .or_default()
+        .entry(date)
+        .or_default();
     if let Err(at) = slots.binary_search(&slot) {
         slots.insert(at, slot);
     }
@@ -913,17 +921,17 @@ pub struct Model {
     /// snapshot holds them) and rebuilt by [`Model::rebuild_indexes`].
     /// city → filing date → cases.
     #[serde(skip)]
-    pub cases_by_city: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
+    pub cases_by_city: ByKeyAndDate,
     /// body bound when made → business date of a keeping, breach or
     /// compensation payment → promises.
     #[serde(skip)]
-    pub promise_settlements: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
+    pub promise_settlements: ByKeyAndDate,
     /// department → business date of conduct → inspections.
     #[serde(skip)]
-    pub inspections_conducted: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
+    pub inspections_conducted: ByKeyAndDate,
     /// city → business date of signing → projects.
     #[serde(skip)]
-    pub projects_by_city: BTreeMap<Id, BTreeMap<Date, Vec<u32>>>,
+    pub projects_by_city: ByKeyAndDate,
 }
 
 /// An event type's wire name. An alias rather than `&'static str` written out,
@@ -1228,14 +1236,7 @@ impl Model {
 
     fn index_case(&mut self, id: &Id) {
         if let Some((slot, c)) = slot_and_item(&self.cases, id) {
-            add_slot(
-                self.cases_by_city
-                    .entry(c.city.clone())
-                    .or_default()
-                    .entry(c.filed.date())
-                    .or_default(),
-                slot,
-            );
+            add_slot(&mut self.cases_by_city, &c.city, c.filed.date(), slot);
         }
     }
 
@@ -1243,14 +1244,13 @@ impl Model {
         let Some((slot, p)) = slot_and_item(&self.promises, id) else {
             return;
         };
-        let by_date = self.promise_settlements.entry(p.body.clone()).or_default();
         let settled = p
             .kept
             .iter()
             .chain(p.breach.as_ref().map(|b| &b.at))
             .chain(p.payments.iter().map(|x| &x.at));
         for at in settled {
-            add_slot(by_date.entry(at.date()).or_default(), slot);
+            add_slot(&mut self.promise_settlements, &p.body, at.date(), slot);
         }
     }
 
@@ -1259,11 +1259,9 @@ impl Model {
             .and_then(|(slot, i)| i.conducted.as_ref().map(|c| (slot, i, c)))
         {
             add_slot(
-                self.inspections_conducted
-                    .entry(i.department.clone())
-                    .or_default()
-                    .entry(c.at.date())
-                    .or_default(),
+                &mut self.inspections_conducted,
+                &i.department,
+                c.at.date(),
                 slot,
             );
         }
@@ -1271,14 +1269,7 @@ impl Model {
 
     fn index_project(&mut self, id: &Id) {
         if let Some((slot, p)) = slot_and_item(&self.projects, id) {
-            add_slot(
-                self.projects_by_city
-                    .entry(p.city.clone())
-                    .or_default()
-                    .entry(p.signed.date())
-                    .or_default(),
-                slot,
-            );
+            add_slot(&mut self.projects_by_city, &p.city, p.signed.date(), slot);
         }
     }
 

@@ -716,10 +716,9 @@ pub fn city_record(
     let mut compensation = Fen::ZERO;
     // Promises settled and inspections conducted in the period by the
     // city's bodies, through the model's indexes (by body, then date).
-    type ByDate = std::collections::BTreeMap<Date, Vec<u32>>;
     fn in_period_of(
         model: &Model,
-        index: &std::collections::BTreeMap<Id, ByDate>,
+        index: &crate::model::ByKeyAndDate,
         city: &Id,
         from: Date,
         to: Date,
