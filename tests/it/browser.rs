@@ -90,6 +90,26 @@ impl Driver {
             .unwrap()
             .to_string()
     }
+    /// The current URL once it ends with `suffix`: a click that submits a
+    /// form or follows a link navigates after the click has returned.
+    fn wait_for_url(&self, suffix: &str) -> String {
+        let t = Instant::now();
+        loop {
+            let url = self.url();
+            if url.ends_with(suffix) || t.elapsed() > Duration::from_secs(10) {
+                return url;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    /// The first element matching `css`, once the page has one.
+    fn wait_for(&self, css: &str) -> String {
+        let t = Instant::now();
+        while self.find_all(css).is_empty() && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.find(css)
+    }
 }
 
 impl Drop for Driver {
@@ -192,10 +212,10 @@ fn the_dashboard_works_in_a_real_browser() {
         let input = d.find("input[name=token]");
         d.type_into(&input, &token);
         d.click(&d.find("form[method=post][action='/login'] button"));
+        let landed = d.wait_for_url("/overdue");
         assert!(
-            d.url().ends_with("/overdue"),
-            "signed in lands on /overdue, not {}",
-            d.url()
+            landed.ends_with("/overdue"),
+            "signed in lands on /overdue, not {landed}"
         );
         assert!(!d.find_all("#overdue-cases").is_empty());
         // A case page, then one of its proof links.
@@ -203,7 +223,7 @@ fn the_dashboard_works_in_a_real_browser() {
         let timeline = d.text(&d.find("#timeline"));
         assert!(timeline.contains("complaint_filed"), "{timeline}");
         d.click(&d.find(".proof-link"));
-        let verdict = d.text(&d.find("#proof-verdict"));
+        let verdict = d.text(&d.wait_for("#proof-verdict"));
         assert!(verdict.starts_with("verified"), "{verdict}");
     }
     rt.block_on(running.stop()).unwrap();
