@@ -16,7 +16,6 @@
 //! few hundred megabytes left as much again in sled's files; [`clear_legacy`]
 //! empties that tree.
 
-use anyhow::{Context, Result};
 use events::record::ChainHash;
 use projections::model::Model;
 use serde::{Deserialize, Serialize};
@@ -47,6 +46,29 @@ pub struct Meta {
     pub bytes: u64,
     /// BLAKE3 (derive-key, [`BLAKE3_CONTEXT`]) of the JSON, hex.
     pub hash: String,
+}
+
+/// Why the projection store could not be read or written. (A snapshot that
+/// is there but cannot be used is not an error: see [`Unusable`].)
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{doing} the projection snapshot: {source}")]
+    Io {
+        doing: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("writing the projection snapshot: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("dropping the projection tree an earlier version kept in sled: {0}")]
+    Sled(#[from] sled::Error),
+}
+
+/// The projection store's results.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn io_err(doing: &'static str) -> impl FnOnce(io::Error) -> StoreError {
+    move |source| StoreError::Io { doing, source }
 }
 
 /// Why a stored snapshot was not used.
@@ -113,7 +135,7 @@ pub fn meta(dir: &Path) -> Result<Option<Meta>> {
     match File::open(path(dir)) {
         Ok(mut f) => Ok(read_meta(&mut f).ok()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).context("opening the projection snapshot"),
+        Err(e) => Err(io_err("opening")(e)),
     }
 }
 
@@ -149,7 +171,7 @@ impl<R: Read> Read for Hashing<R> {
 /// chain hash is `head`, and publishes it. Returns its meta.
 pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Meta> {
     let tmp = dir.join(TMP);
-    let file = File::create(&tmp).context("creating the projection snapshot")?;
+    let file = File::create(&tmp).map_err(io_err("creating"))?;
     // The buffer comes first, so the hasher and the file see large writes.
     let mut w = io::BufWriter::with_capacity(
         1 << 20,
@@ -159,8 +181,10 @@ pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Met
             bytes: 0,
         },
     );
-    serde_json::to_writer(&mut w, model).context("writing the projection snapshot")?;
-    let w = w.into_inner().map_err(|e| e.into_error())?;
+    serde_json::to_writer(&mut w, model)?;
+    let w = w
+        .into_inner()
+        .map_err(|e| io_err("writing")(e.into_error()))?;
     let meta = Meta {
         version: PROJECTION_VERSION,
         seq,
@@ -172,11 +196,13 @@ pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Met
     let mut line = b"\n".to_vec();
     serde_json::to_writer(&mut line, &meta)?;
     line.push(b'\n');
-    file.write_all(&line)?;
-    file.sync_all().context("syncing the projection snapshot")?;
+    file.write_all(&line).map_err(io_err("writing"))?;
+    file.sync_all().map_err(io_err("syncing"))?;
     drop(file);
-    fs::rename(&tmp, path(dir)).context("publishing the projection snapshot")?;
-    File::open(dir)?.sync_all()?;
+    fs::rename(&tmp, path(dir)).map_err(io_err("publishing"))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("syncing the directory of"))?;
     Ok(meta)
 }
 
@@ -191,7 +217,7 @@ pub fn load(
     let mut file = match File::open(path(dir)) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Err(Unusable::Missing)),
-        Err(e) => return Err(e).context("opening the projection snapshot"),
+        Err(e) => return Err(io_err("opening")(e)),
     };
     let meta = match read_meta(&mut file) {
         Ok(m) => m,
@@ -203,7 +229,7 @@ pub fn load(
     if head_of(meta.seq).map(|h| events::codec::hex(&h)) != Some(meta.head.clone()) {
         return Ok(Err(Unusable::OtherLog));
     }
-    file.seek(SeekFrom::Start(0))?;
+    file.seek(SeekFrom::Start(0)).map_err(io_err("reading"))?;
     let mut r = io::BufReader::with_capacity(
         1 << 20,
         Hashing {
@@ -218,7 +244,7 @@ pub fn load(
     };
     // Drain what serde did not need (nothing, for a sound snapshot) so the
     // hash covers every stored byte.
-    io::copy(&mut r, &mut io::sink())?;
+    io::copy(&mut r, &mut io::sink()).map_err(io_err("reading"))?;
     let inner = r.into_inner();
     if inner.bytes != meta.bytes || inner.hasher.finalize().to_hex().as_str() != meta.hash {
         return Ok(Err(Unusable::Damaged(format!(
@@ -236,7 +262,7 @@ pub fn clear(dir: &Path) -> Result<()> {
         match fs::remove_file(dir.join(name)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("removing {name}")),
+            Err(e) => return Err(io_err("removing")(e)),
         }
     }
     Ok(())
