@@ -71,6 +71,27 @@ fn median_and_p99(mut v: Vec<Duration>) -> (Duration, Duration) {
     (v[v.len() / 2], p99)
 }
 
+/// About `n` case ids spread evenly over the model, and every city's id:
+/// what the query benchmarks read.
+fn sample_cases_and_cities(
+    m: &projections::model::Model,
+    n: usize,
+) -> (Vec<events::vocab::Id>, Vec<events::vocab::Id>) {
+    let cases = m
+        .cases
+        .keys()
+        .step_by((m.cases.len() / n.max(1)).max(1))
+        .cloned()
+        .collect();
+    let cities = m
+        .bodies
+        .values()
+        .filter(|b| b.kind == events::vocab::BodyKind::CityGovernment)
+        .map(|b| b.id.clone())
+        .collect();
+    (cases, cities)
+}
+
 /// A keep-alive HTTP/1.1 connection for the load benchmark (std only).
 struct Conn {
     s: std::net::TcpStream,
@@ -146,19 +167,11 @@ fn http_figures(
     );
     let addr = running.addr;
     let (cases, cities) = running.app.ledger.with_model(|m, _| {
-        let cases: Vec<String> = m
-            .cases
-            .keys()
-            .step_by((m.cases.len() / 5000).max(1))
-            .map(|c| c.to_string())
-            .collect();
-        let cities: Vec<String> = m
-            .bodies
-            .values()
-            .filter(|b| b.kind == events::vocab::BodyKind::CityGovernment)
-            .map(|b| b.id.to_string())
-            .collect();
-        (cases, cities)
+        let (cases, cities) = sample_cases_and_cities(m, 5000);
+        let names = |ids: Vec<events::vocab::Id>| -> Vec<String> {
+            ids.iter().map(|c| c.to_string()).collect()
+        };
+        (names(cases), names(cities))
     })?;
     let deadline = Instant::now() + Duration::from_secs(READ_SECONDS);
     type Latencies = (Vec<Duration>, Vec<Duration>);
@@ -409,18 +422,7 @@ fn projection_figures(
     );
     let cal = projections::calendar::Calendar::builtin();
     let (cases, cities, at) = l.with_model(|m, h| {
-        let cases: Vec<_> = m
-            .cases
-            .keys()
-            .step_by((m.cases.len() / 2000).max(1))
-            .cloned()
-            .collect();
-        let cities: Vec<_> = m
-            .bodies
-            .values()
-            .filter(|b| b.kind == events::vocab::BodyKind::CityGovernment)
-            .map(|b| b.id.clone())
-            .collect();
+        let (cases, cities) = sample_cases_and_cities(m, 2000);
         (cases, cities, h.last_recorded_at)
     })?;
     let year = at.shanghai_date().year();
