@@ -499,6 +499,12 @@ impl LogWriter {
     /// can no longer be trusted, so it is never retried.
     pub fn write_batch(&mut self, first_seq: u64, frames: &[u8]) -> io::Result<(PathBuf, u64)> {
         if self.len >= self.segment_bytes_max {
+            // The full segment gives back its zeroed space: every segment but
+            // the last ends exactly at its last checkpoint frame.
+            if self.zeroed > self.len {
+                self.file.set_len(self.len)?;
+                self.file.sync_all()?;
+            }
             let path = self.dir.join(segment_name(first_seq));
             let file = OpenOptions::new()
                 .create_new(true)

@@ -229,20 +229,24 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
     r
 }
 
-/// A live read (no as-of) already answered at the current size, if any.
-fn cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ) -> Option<Response> {
-    if read.as_of_seq.is_some() || read.as_of.is_some() {
-        return None;
-    }
-    let body = app
-        .read_cache
-        .get(&uri.to_string(), app.ledger.head().size)?;
+/// A 200 answer of JSON bytes.
+fn json_ok(body: axum::body::Bytes) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    Some(r)
+    r
+}
+
+/// A live read (no as-of) already answered at the current size, if any.
+fn cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ) -> Option<Response> {
+    if read.as_of_seq.is_some() || read.as_of.is_some() {
+        return None;
+    }
+    app.read_cache
+        .get(&uri.to_string(), app.ledger.head().size)
+        .map(json_ok)
 }
 
 /// Answers `a` and keeps it for the same URI at the size it reflects.
@@ -250,28 +254,16 @@ fn answer_bytes(app: &AppState, uri: &axum::http::Uri, read: &ReadQ, a: Answer) 
     if read.as_of_seq.is_none() && read.as_of.is_none() {
         app.read_cache.put(&uri.to_string(), a.size, a.body.clone());
     }
-    let mut r = (StatusCode::OK, a.body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
+    json_ok(a.body)
 }
 
-/// Answers `v` and keeps it for the same URI at the size it reflects.
+/// Answers `v` (an envelope of [`Ctx::envelope`]) like [`answer_bytes`].
 fn answer_cached(app: &AppState, uri: &axum::http::Uri, read: &ReadQ, v: &Value) -> Response {
     let body = axum::body::Bytes::from(serde_json::to_vec(v).unwrap_or_default());
-    if read.as_of_seq.is_none() && read.as_of.is_none() {
-        if let Some(size) = v["as_of_seq"].as_u64() {
-            app.read_cache.put(&uri.to_string(), size, body.clone());
-        }
+    match v["as_of_seq"].as_u64() {
+        Some(size) => answer_bytes(app, uri, read, Answer { size, body }),
+        None => json_ok(body),
     }
-    let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r
 }
 
 fn blocking_err(e: tokio::task::JoinError) -> Problem {

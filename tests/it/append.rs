@@ -402,3 +402,44 @@ fn the_log_is_written_into_pre_zeroed_space_that_readers_stop_at() {
     drop(l);
     ledger::audit::verify_data_dir(&f.data(), Default::default()).expect("verifies after the cut");
 }
+
+#[test]
+fn a_full_segment_gives_back_its_zeroed_space_and_the_next_one_continues() {
+    let (f, l) = Fixture::new();
+    drop(l);
+    let config = ledger::ledger::Config {
+        segment_bytes_max: 4096,
+        ..Default::default()
+    };
+    let l = ledger::ledger::Ledger::open(&f.data(), config.clone()).unwrap();
+    for i in 0..12 {
+        l.submit(&f.sign(&f.registrar, f.body(&format!("seg{i}"))))
+            .unwrap();
+    }
+    let size = l.head().size;
+    drop(l);
+    let mut segs: Vec<_> = std::fs::read_dir(f.data().join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    segs.sort();
+    assert!(segs.len() >= 3, "{segs:?}");
+    for s in &segs[..segs.len() - 1] {
+        // A segment of ~4 KiB that kept its zeroed space would pass 1 MiB.
+        let len = std::fs::metadata(s).unwrap().len();
+        assert!(
+            len < ledger::log::ZERO_AHEAD,
+            "{} kept its zeroed space ({len} bytes)",
+            s.display()
+        );
+    }
+    let l = ledger::ledger::Ledger::open(&f.data(), config).unwrap();
+    assert_eq!(l.head().size, size);
+    assert!(
+        l.notices.iter().all(|n| !n.contains("cut")),
+        "{:?}",
+        l.notices
+    );
+    drop(l);
+    ledger::audit::verify_data_dir(&f.data(), Default::default()).expect("verifies");
+}
