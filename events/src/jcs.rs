@@ -566,6 +566,183 @@ pub fn is_canonical(input: &[u8]) -> Result<bool, JcsError> {
     Ok(sink.equal && sink.pos == input.len())
 }
 
+/// Reports whether `input` is canonical *and simple*, without building a
+/// value: every number an integer within ±(2^53−1), every member name ASCII
+/// without escapes. `true` means [`is_canonical`] would answer `Ok(true)`;
+/// `false` means only "not proven here" (the input may still be canonical, or
+/// invalid), and the caller falls back to the full parser for the verdict and
+/// its precise message. Statements, records and envelopes are always simple,
+/// so their hot paths never build a tree (see `events::statement`).
+#[must_use]
+pub fn is_canonical_simple(input: &[u8]) -> bool {
+    if std::str::from_utf8(input).is_err() {
+        return false;
+    }
+    let mut c = SimpleCheck { b: input, i: 0 };
+    c.value(0) && c.i == input.len()
+}
+
+/// The single pass behind [`is_canonical_simple`].
+struct SimpleCheck<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> SimpleCheck<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.b.get(self.i..self.i + word.len()) == Some(word) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> bool {
+        match self.peek() {
+            Some(b'{') => depth < DEPTH_MAX && self.object(depth + 1),
+            Some(b'[') => depth < DEPTH_MAX && self.array(depth + 1),
+            Some(b'"') => self.string().is_some(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.integer(),
+            _ => false,
+        }
+    }
+
+    /// A safe integer in its shortest form: `0`, or an optional minus and a
+    /// digit string without leading zeros (never `-0`).
+    fn integer(&mut self) -> bool {
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        let start = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        let digits = &self.b[start..self.i];
+        if digits.is_empty() || digits.len() > 16 || matches!(self.peek(), Some(b'.' | b'e' | b'E'))
+        {
+            return false;
+        }
+        if digits[0] == b'0' {
+            return digits.len() == 1 && !negative;
+        }
+        let n = digits
+            .iter()
+            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        n < (1i64 << 53)
+    }
+
+    /// A string with exactly the escapes [`write_string`] writes. Returns the
+    /// raw text between the quotes and whether it held an escape.
+    fn string(&mut self) -> Option<(&'a [u8], bool)> {
+        self.i += 1;
+        let start = self.i;
+        let mut escaped = false;
+        loop {
+            match *self.b.get(self.i)? {
+                b'"' => break,
+                0x00..=0x1F => return None,
+                b'\\' => {
+                    escaped = true;
+                    let ok = match self.b.get(self.i + 1)? {
+                        b'"' | b'\\' | b'b' | b't' | b'n' | b'f' | b'r' => {
+                            self.i += 2;
+                            true
+                        }
+                        b'u' => {
+                            // Only control characters without a short form, in lowercase hex.
+                            let h = self.b.get(self.i + 2..self.i + 6)?;
+                            let lower = |x: u8| matches!(x, b'0'..=b'9' | b'a'..=b'f');
+                            self.i += 6;
+                            h[0] == b'0'
+                                && h[1] == b'0'
+                                && matches!(h[2], b'0' | b'1')
+                                && lower(h[3])
+                                && !matches!((h[2], h[3]), (b'0', b'8' | b'9' | b'a' | b'c' | b'd'))
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        return None;
+                    }
+                }
+                _ => self.i += 1,
+            }
+        }
+        let b: &'a [u8] = self.b;
+        let text = &b[start..self.i];
+        self.i += 1;
+        Some((text, escaped))
+    }
+
+    fn array(&mut self, depth: usize) -> bool {
+        self.i += 1;
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return true;
+        }
+        loop {
+            if !self.value(depth) {
+                return false;
+            }
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Members in strictly increasing order of ASCII names; byte order is
+    /// UTF-16 order for ASCII, and "strictly" also rules out duplicates.
+    fn object(&mut self, depth: usize) -> bool {
+        self.i += 1;
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return true;
+        }
+        let mut last: Option<&'a [u8]> = None;
+        loop {
+            if self.peek() != Some(b'"') {
+                return false;
+            }
+            let Some((name, escaped)) = self.string() else {
+                return false;
+            };
+            if escaped || !name.is_ascii() || last.is_some_and(|l| l >= name) {
+                return false;
+            }
+            last = Some(name);
+            if self.peek() != Some(b':') {
+                return false;
+            }
+            self.i += 1;
+            if !self.value(depth) {
+                return false;
+            }
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return true;
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
 fn write_value<S: Sink>(v: &Value, out: &mut S) {
     match v {
         Value::Null => out.put(b"null"),
@@ -1386,5 +1563,112 @@ mod tests {
         assert_eq!(e.to_string(), "escaped lone UTF-16 surrogate at byte 1");
         let e = parse(b"{\"a\":1,\"a\":2}").expect_err("duplicate");
         assert_eq!(e.to_string(), "duplicate object member name \"a\"");
+    }
+
+    /// The fast check may only say "canonical" when the full parser agrees.
+    fn agrees(input: &[u8]) -> bool {
+        !is_canonical_simple(input) || is_canonical(input) == Ok(true)
+    }
+
+    #[test]
+    fn simple_check_accepts_simple_canonical_text() {
+        for ok in [
+            &b"{}"[..],
+            b"[]",
+            b"0",
+            b"-1",
+            b"9007199254740991",
+            b"-9007199254740991",
+            b"{\"a\":[1,true,false,null,\"x\"],\"b\":{\"c\":\"\\\"\\\\\\b\\t\\n\\f\\r\\u0000\\u001f\\u000b\"}}",
+            "\"湖南 \u{7f}\"".as_bytes(),
+        ] {
+            assert!(is_canonical_simple(ok), "{}", String::from_utf8_lossy(ok));
+            assert_eq!(is_canonical(ok), Ok(true));
+        }
+    }
+
+    #[test]
+    fn simple_check_leaves_everything_else_to_the_parser() {
+        for no in [
+            &b""[..],
+            b" {}",
+            b"{} ",
+            b"{\"b\":1,\"a\":2}",
+            b"{\"a\":1,\"a\":1}",
+            b"{\"a\" :1}",
+            b"-0",
+            b"01",
+            b"1.0",
+            b"1.5",
+            b"1e2",
+            b"9007199254740992",
+            b"-9007199254740992",
+            b"12345678901234567",
+            b"\"\\/\"",
+            b"\"\\u0008\"",
+            b"\"\\u000A\"",
+            b"\"\\u0020\"",
+            b"\"\\ud800\"",
+            b"\"\x01\"",
+            b"\"abc",
+            b"[1,]",
+            b"{\"a\":1,}",
+            b"tru",
+            b"nul",
+            b"{\"\\u0001\":1}",
+            "{\"é\":1}".as_bytes(),
+            b"\xff",
+        ] {
+            assert!(!is_canonical_simple(no), "{}", String::from_utf8_lossy(no));
+        }
+        let nested = |depth: usize| {
+            let mut t = "[".repeat(depth);
+            t.push_str(&"]".repeat(depth));
+            t.into_bytes()
+        };
+        assert!(is_canonical_simple(&nested(DEPTH_MAX)));
+        assert!(!is_canonical_simple(&nested(DEPTH_MAX + 1)));
+        assert!(parse(&nested(DEPTH_MAX + 1)).is_err());
+    }
+
+    /// Every single-byte deletion, duplication and substitution (by the bytes
+    /// JSON syntax turns on) of canonical samples, the RFC 8785 outputs
+    /// among them: the fast check never accepts what the parser refuses or
+    /// would spell differently.
+    #[test]
+    fn simple_check_never_accepts_what_the_parser_would_not() {
+        let mut samples: Vec<Vec<u8>> = vec![
+            br#"{"actor":"ab","body":{"amount_fen":-120,"items":["x","y\n"],"ok":true,"z":null},"format":1,"id":"c-1","schema":1}"#.to_vec(),
+            br#"[[],{},[{"a":{"b":[0,9007199254740991]}}],"\u001f\\\""]"#.to_vec(),
+        ];
+        for entry in std::fs::read_dir(Path::new(VECTORS).join("output")).expect("vectors") {
+            samples.push(std::fs::read(entry.expect("entry").path()).expect("vector"));
+        }
+        let subs = b" \t\"\\/{}[],:-+.eE0159abfnrtu\x00\x1f\x7f\xc3";
+        let mut accepted = 0;
+        for s in &samples {
+            assert!(agrees(s));
+            accepted += usize::from(is_canonical_simple(s));
+            for i in 0..s.len() {
+                let mut del = s.clone();
+                del.remove(i);
+                assert!(agrees(&del), "{}", String::from_utf8_lossy(&del));
+                let mut dup = s.clone();
+                dup.insert(i, s[i]);
+                assert!(agrees(&dup), "{}", String::from_utf8_lossy(&dup));
+                for &b in subs {
+                    let mut m = s.clone();
+                    m[i] = b;
+                    assert!(agrees(&m), "{}", String::from_utf8_lossy(&m));
+                    let mut ins = s.clone();
+                    ins.insert(i, b);
+                    assert!(agrees(&ins), "{}", String::from_utf8_lossy(&ins));
+                }
+            }
+        }
+        assert!(
+            accepted >= 2,
+            "the simple samples themselves pass the fast check"
+        );
     }
 }

@@ -82,6 +82,24 @@ impl Record {
                 ),
             ));
         }
+        if let Some(r) = Record::parse_simple(bytes) {
+            return Ok(r);
+        }
+        Record::parse_by_tree(bytes)
+    }
+
+    /// The reference path of [`Record::parse`] (see
+    /// [`Statement::parse_by_tree`]); `parse` gives exactly its answers.
+    pub fn parse_by_tree(bytes: &[u8]) -> Result<Record, Rejection> {
+        if bytes.len() > RECORD_BYTES_MAX {
+            return Err(Rejection::new(
+                Code::RecordTooLarge,
+                format!(
+                    "record is {} bytes; the limit is {RECORD_BYTES_MAX}",
+                    bytes.len()
+                ),
+            ));
+        }
         let v = parse_canonical(bytes)?;
         let obj = v
             .as_object()
@@ -143,6 +161,29 @@ impl Record {
                 statement,
                 bytes: stmt_bytes,
                 signature,
+            },
+        })
+    }
+
+    /// The fast path of [`Record::parse`]; `None` sends the caller down the
+    /// full path (see [`Statement::parse_simple`]).
+    pub fn parse_simple(bytes: &[u8]) -> Option<Record> {
+        if bytes.len() > RECORD_BYTES_MAX || !jcs::is_canonical_simple(bytes) {
+            return None;
+        }
+        let w: StrictRecord = serde_json::from_slice(bytes).ok()?;
+        if w.format != RECORD_FORMAT {
+            return None;
+        }
+        let statement_bytes = w.statement.get().as_bytes();
+        Some(Record {
+            seq: w.seq,
+            recorded_at: Timestamp::parse(w.recorded_at).ok()?,
+            prev: codec::unhex::<32>(w.prev)?,
+            signed: SignedStatement {
+                statement: Statement::decode_simple(statement_bytes)?,
+                bytes: statement_bytes.to_vec(),
+                signature: codec::unb64::<64>(w.signature)?,
             },
         })
     }
@@ -230,6 +271,19 @@ pub struct Decoded {
     pub seq: u64,
     pub recorded_at: Timestamp,
     pub statement: Statement,
+}
+
+/// A record's members, for [`Record::parse_simple`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictRecord<'a> {
+    format: i64,
+    prev: &'a str,
+    recorded_at: &'a str,
+    seq: u64,
+    signature: &'a str,
+    #[serde(borrow)]
+    statement: &'a serde_json::value::RawValue,
 }
 
 #[derive(serde::Deserialize)]

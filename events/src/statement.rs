@@ -348,8 +348,79 @@ impl Statement {
 
     /// Parses canonical statement bytes, refusing anything not in canonical form.
     pub fn parse(bytes: &[u8]) -> Result<Statement, Rejection> {
+        if let Some(s) = Statement::parse_simple(bytes) {
+            return Ok(s);
+        }
+        Statement::parse_by_tree(bytes)
+    }
+
+    /// The reference path of [`Statement::parse`]: a value tree, the
+    /// canonical re-encoding compared byte for byte, then
+    /// [`Statement::from_value`]. `parse` gives exactly its answers.
+    pub fn parse_by_tree(bytes: &[u8]) -> Result<Statement, Rejection> {
         let v = parse_canonical(bytes)?;
         Statement::from_value(&v)
+    }
+
+    /// The fast path of [`Statement::parse`]: [`jcs::is_canonical_simple`],
+    /// then [`Statement::decode_simple`].
+    pub fn parse_simple(bytes: &[u8]) -> Option<Statement> {
+        if jcs::is_canonical_simple(bytes) {
+            Statement::decode_simple(bytes)
+        } else {
+            None
+        }
+    }
+
+    /// Decodes bytes that [`jcs::is_canonical_simple`] accepted (alone or as
+    /// part of a record or envelope it accepted): one pass of serde over the text
+    /// and the same checks as [`Statement::from_value`] (members, format, id,
+    /// key id, times, party, event type and schema, a body that re-encodes to
+    /// exactly its own bytes, field rules). Numbers need no check: the
+    /// canonical check admitted only integers within ±(2^53−1). `None` means
+    /// "not accepted here": the caller runs the full path, which gives the
+    /// verdict and the message, so this path can only accept what that one
+    /// accepts (a test compares them on every generated statement).
+    pub(crate) fn decode_simple(bytes: &[u8]) -> Option<Statement> {
+        let w: StrictStatement = serde_json::from_slice(bytes).ok()?;
+        if w.format != FORMAT_VERSION {
+            return None;
+        }
+        check_statement_id(w.id).ok()?;
+        let on_behalf_of = match w.on_behalf_of {
+            None => None,
+            Some(raw) => {
+                let party: Party = serde_json::from_str(raw.get()).ok()?;
+                match &party {
+                    Party::Body(id) | Party::Enterprise(id) => {
+                        crate::vocab::Id::new(id.clone()).ok()?;
+                    }
+                    Party::Authority | Party::Ledger => return None,
+                }
+                Some(party)
+            }
+        };
+        let body = w.body.get();
+        if !body.starts_with('{') {
+            return None;
+        }
+        let event = vocab::decode_str(w.kind, w.schema, body).ok()?;
+        // serde_json writes a value's object members in byte order of their
+        // (ASCII) names and escapes strings as RFC 8785 does, so equal bytes
+        // mean the body has one spelling; anything else goes the full path.
+        if serde_json::to_vec(&event.body_value()).ok()? != body.as_bytes() {
+            return None;
+        }
+        event.check_fields().ok()?;
+        Some(Statement {
+            origin: w.origin.into_owned(),
+            id: w.id.to_string(),
+            actor: KeyId::parse(w.actor)?,
+            on_behalf_of,
+            issued_at: Timestamp::parse(w.issued_at).ok()?,
+            occurred_at: OffsetTime::parse(w.occurred_at).ok()?,
+            event,
+        })
     }
 
     /// BLAKE3 of the canonical bytes: equal content, equal hash (for idempotency).
@@ -432,6 +503,14 @@ impl Envelope {
     /// Parses a canonical submission envelope: decodes the statement but does not
     /// check the signature (that needs the key registry).
     pub fn parse(bytes: &[u8]) -> Result<Envelope, Rejection> {
+        if let Some(e) = Envelope::parse_simple(bytes) {
+            return Ok(e);
+        }
+        Envelope::parse_by_tree(bytes)
+    }
+
+    /// The reference path of [`Envelope::parse`] (see [`Statement::parse_by_tree`]).
+    pub fn parse_by_tree(bytes: &[u8]) -> Result<Envelope, Rejection> {
         let v = parse_canonical(bytes)?;
         let obj = v.as_object().ok_or_else(|| {
             Rejection::new(
@@ -479,4 +558,69 @@ impl Envelope {
             recorded_at,
         })
     }
+}
+
+impl Envelope {
+    /// The fast path of [`Envelope::parse`] (see [`Statement::parse_simple`]).
+    pub fn parse_simple(bytes: &[u8]) -> Option<Envelope> {
+        if !jcs::is_canonical_simple(bytes) {
+            return None;
+        }
+        let w: StrictEnvelope = serde_json::from_slice(bytes).ok()?;
+        let recorded_at = match w.recorded_at {
+            None => None,
+            Some(t) => Some(Timestamp::parse(t).ok()?),
+        };
+        let statement_bytes = w.statement.get().as_bytes();
+        Some(Envelope {
+            signed: SignedStatement {
+                statement: Statement::decode_simple(statement_bytes)?,
+                bytes: statement_bytes.to_vec(),
+                signature: codec::unb64::<64>(w.signature)?,
+            },
+            recorded_at,
+        })
+    }
+}
+
+/// A member that, when present, must hold a `T`: unlike a plain `Option`, an
+/// explicit `null` is not taken for an absent member (the full path refuses it).
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// A statement's members, for [`Statement::parse_simple`]. Strings are
+/// borrowed: one that holds an escape fails here and goes the full path.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictStatement<'a> {
+    actor: &'a str,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
+    format: i64,
+    id: &'a str,
+    issued_at: &'a str,
+    occurred_at: &'a str,
+    #[serde(borrow, default, deserialize_with = "present")]
+    on_behalf_of: Option<&'a serde_json::value::RawValue>,
+    #[serde(borrow)]
+    origin: std::borrow::Cow<'a, str>,
+    schema: u32,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+/// A submission's members, for [`Envelope::parse_simple`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictEnvelope<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    recorded_at: Option<&'a str>,
+    signature: &'a str,
+    #[serde(borrow)]
+    statement: &'a serde_json::value::RawValue,
 }

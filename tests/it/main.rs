@@ -5,6 +5,7 @@ mod browser;
 mod crash;
 mod demo;
 mod http;
+mod parse;
 mod projection;
 mod recount;
 mod replay;

@@ -1,0 +1,131 @@
+//! The fast parse path (one serde pass over text the canonical check proved
+//! simple) against the reference path (value tree, re-encoding, typed
+//! decode): on every statement of a generated history and on mutations of
+//! them, `parse` must give exactly what `parse_by_tree` gives.
+
+use events::record::{self, Record};
+use events::statement::{Envelope, Statement};
+use ledger::generate::{history, GenerateOptions};
+
+fn generated() -> Vec<Vec<u8>> {
+    history(&GenerateOptions {
+        records: 6_000,
+        seed: 7,
+    })
+    .expect("history")
+    .envelopes
+}
+
+/// The record the ledger would write for an envelope at `seq`.
+fn as_record(e: &Envelope, seq: u64) -> Vec<u8> {
+    record::encode(
+        seq,
+        e.recorded_at
+            .expect("generated envelopes carry recorded_at"),
+        &[seq as u8; 32],
+        &e.signed.bytes,
+        &e.signed.signature,
+    )
+}
+
+fn same<T: PartialEq + std::fmt::Debug>(
+    fast: Result<T, events::codes::Rejection>,
+    tree: Result<T, events::codes::Rejection>,
+    what: &[u8],
+) {
+    match (&fast, &tree) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "{}", String::from_utf8_lossy(what)),
+        (Err(a), Err(b)) => assert_eq!(
+            (a.code, &a.message),
+            (b.code, &b.message),
+            "{}",
+            String::from_utf8_lossy(what)
+        ),
+        _ => panic!(
+            "fast {:?} but tree {:?} for {}",
+            fast.map(|_| ()),
+            tree.map(|_| ()),
+            String::from_utf8_lossy(what)
+        ),
+    }
+}
+
+#[test]
+fn fast_parse_equals_the_reference_on_every_generated_statement() {
+    for (i, env) in generated().iter().enumerate() {
+        let e = Envelope::parse(env).expect("generated envelope");
+        assert_eq!(Ok(&e), Envelope::parse_by_tree(env).as_ref());
+        // The fast path itself takes every statement the ledger generates.
+        assert!(events::jcs::is_canonical_simple(env), "{i}");
+        assert_eq!(Envelope::parse_simple(env).as_ref(), Some(&e), "{i}");
+        same(
+            Statement::parse(&e.signed.bytes),
+            Statement::parse_by_tree(&e.signed.bytes),
+            &e.signed.bytes,
+        );
+        let rec = as_record(&e, i as u64 + 1);
+        let r = Record::parse(&rec).expect("record");
+        assert_eq!(Record::parse_simple(&rec).as_ref(), Some(&r), "{i}");
+        assert_eq!(Ok(&r), Record::parse_by_tree(&rec).as_ref());
+        assert_eq!(r.signed, e.signed);
+    }
+}
+
+/// Single-byte changes at pseudo-random places of records and envelopes:
+/// same verdict, same decoded value, same refusal code and message.
+#[test]
+fn fast_parse_equals_the_reference_on_mutations() {
+    let envs = generated();
+    let subs = b" \"\\{}[],:-.0159aenu\x00\x7f";
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    for _ in 0..6_000 {
+        let env = &envs[next(envs.len())];
+        let e = Envelope::parse(env).expect("generated envelope");
+        let rec = as_record(&e, 5);
+        for base in [env.clone(), rec] {
+            let mut m = base.clone();
+            let at = next(m.len());
+            match next(3) {
+                0 => {
+                    m.remove(at);
+                }
+                1 => m.insert(at, subs[next(subs.len())]),
+                _ => m[at] = subs[next(subs.len())],
+            }
+            same(Envelope::parse(&m), Envelope::parse_by_tree(&m), &m);
+            same(Record::parse(&m), Record::parse_by_tree(&m), &m);
+        }
+    }
+}
+
+/// An explicit `null` where a member may be absent is another spelling of the
+/// same statement, so both paths refuse it (serde alone would take it for absent).
+#[test]
+fn explicit_null_for_an_optional_member_is_refused_by_both_paths() {
+    let env = &generated()[3];
+    let text = String::from_utf8(env.clone()).unwrap();
+    let with_null = text.replacen("\"origin\":", "\"on_behalf_of\":null,\"origin\":", 1);
+    assert!(Envelope::parse(with_null.as_bytes()).is_err());
+    same(
+        Envelope::parse(with_null.as_bytes()),
+        Envelope::parse_by_tree(with_null.as_bytes()),
+        with_null.as_bytes(),
+    );
+    let no_time = text.replacen(
+        &text[..text.find(",\"signature\"").unwrap() + 1],
+        "{\"recorded_at\":null,",
+        1,
+    );
+    assert!(Envelope::parse(no_time.as_bytes()).is_err());
+    same(
+        Envelope::parse(no_time.as_bytes()),
+        Envelope::parse_by_tree(no_time.as_bytes()),
+        no_time.as_bytes(),
+    );
+}
