@@ -42,6 +42,11 @@ pub struct BenchArgs {
     /// `group` writes (no statements are generated then).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// How many cases the HTTP read load spreads over, every case when 0.
+    /// Over every case of a 1,000,000-record ledger most reads are computed,
+    /// not answered from the read cache.
+    #[arg(long, default_value_t = 0)]
+    pub read_cases: usize,
 }
 
 /// Peak resident memory of this process so far (VmHWM), in KiB.
@@ -80,7 +85,7 @@ fn sample_cases_and_cities(
     let cases = m
         .cases
         .keys()
-        .step_by((m.cases.len() / n.max(1)).max(1))
+        .step_by(m.cases.len().checked_div(n).unwrap_or(1).max(1))
         .cloned()
         .collect();
     let cities = m
@@ -156,6 +161,7 @@ fn http_figures(
     work: &std::path::Path,
     figures: &mut Vec<Figure>,
     fixed: &mut Vec<Fixed>,
+    read_cases: usize,
 ) -> Result<()> {
     use crate::serve::{auth, start, Limits};
     const CONNECTIONS: usize = 32;
@@ -173,7 +179,7 @@ fn http_figures(
     );
     let addr = running.addr;
     let (cases, cities) = running.app.ledger.with_model(|m, _| {
-        let (cases, cities) = sample_cases_and_cities(m, 5000);
+        let (cases, cities) = sample_cases_and_cities(m, read_cases);
         let names = |ids: Vec<events::vocab::Id>| -> Vec<String> {
             ids.iter().map(|c| c.to_string()).collect()
         };
@@ -546,7 +552,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         if args.parts.iter().any(|p| p == "http") {
             let work = std::env::temp_dir().join(format!("ledger-bench-{}", std::process::id()));
             std::fs::create_dir_all(&work)?;
-            http_figures(data, args.seed, &work, &mut figures, &mut fixed)?;
+            http_figures(
+                data,
+                args.seed,
+                &work,
+                &mut figures,
+                &mut fixed,
+                args.read_cases,
+            )?;
             std::fs::remove_dir_all(&work)?;
         }
         return Ok(report(&figures, &fixed, n_of(data)?, threads));
@@ -711,7 +724,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         projection_figures(&dir, &mut figures, &mut fixed)?;
     }
     if part("http") && part("group") {
-        http_figures(&dir, args.seed, &work, &mut figures, &mut fixed)?;
+        http_figures(
+            &dir,
+            args.seed,
+            &work,
+            &mut figures,
+            &mut fixed,
+            args.read_cases,
+        )?;
     }
 
     let code = report(&figures, &fixed, args.records, threads);
