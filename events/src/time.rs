@@ -266,7 +266,12 @@ impl Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        let t = date_text(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        f.write_str(std::str::from_utf8(&t).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -278,8 +283,7 @@ impl Serialize for Date {
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Date::parse(&s).map_err(serde::de::Error::custom)
+        d.deserialize_str(TextVisitor(Date::parse))
     }
 }
 
@@ -330,23 +334,59 @@ fn parse_date_time(s: &str, expected: &'static str) -> Result<i64, TimeError> {
         + (i64::from(h) * 3_600 + i64::from(mi) * 60 + i64::from(se)) * MS_PER_SECOND)
 }
 
+/// Reads a time or date from its text without allocating it first (the
+/// deserializer hands over a borrowed or transient `&str`).
+struct TextVisitor<T>(fn(&str) -> Result<T, TimeError>);
+
+impl<T> serde::de::Visitor<'_> for TextVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a date or time in its canonical text form")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        (self.0)(s).map_err(E::custom)
+    }
+}
+
+/// Writes `n` as exactly `out.len()` decimal digits (callers pass values that fit).
+fn put_digits(out: &mut [u8], mut n: i64) {
+    for b in out.iter_mut().rev() {
+        // n stays within 0..10^len, so the remainder is one digit.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let digit = n.rem_euclid(10) as u8;
+        *b = b'0' + digit;
+        n /= 10;
+    }
+}
+
+/// "YYYY-MM-DD" of a supported year (1900..=9999, always four digits).
+fn date_text(y: i64, m: i64, d: i64) -> [u8; 10] {
+    let mut t = *b"0000-00-00";
+    put_digits(&mut t[0..4], y);
+    put_digits(&mut t[5..7], m);
+    put_digits(&mut t[8..10], d);
+    t
+}
+
 /// Writes milliseconds since the epoch as "YYYY-MM-DDTHH:MM:SS" followed by
 /// ".mmm" when `millis` is set. The value must lie within the date range.
+/// One `write_str` of digits put in place: timestamps are written for every
+/// record, snapshot and answer, and `write!` with padding cost several times more.
 fn write_date_time(f: &mut fmt::Formatter<'_>, ms: i64, millis: bool) -> fmt::Result {
     let days = ms.div_euclid(MS_PER_DAY);
     let in_day = ms.rem_euclid(MS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    let (h, mi, se, milli) = (
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1_000 % 60,
-        in_day % 1_000,
-    );
-    write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{se:02}")?;
-    if millis {
-        write!(f, ".{milli:03}")?;
-    }
-    Ok(())
+    let mut t = *b"0000-00-00T00:00:00.000";
+    t[..10].copy_from_slice(&date_text(i64::from(y), i64::from(m), i64::from(d)));
+    put_digits(&mut t[11..13], in_day / 3_600_000);
+    put_digits(&mut t[14..16], in_day / 60_000 % 60);
+    put_digits(&mut t[17..19], in_day / 1_000 % 60);
+    put_digits(&mut t[20..23], in_day % 1_000);
+    let len = if millis { 23 } else { 19 };
+    // The buffer holds only ASCII digits and separators.
+    f.write_str(std::str::from_utf8(&t[..len]).map_err(|_| fmt::Error)?)
 }
 
 /// An instant: milliseconds since the Unix epoch, UTC.
@@ -444,8 +484,7 @@ impl Serialize for Timestamp {
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+        d.deserialize_str(TextVisitor(Timestamp::parse))
     }
 }
 
@@ -608,8 +647,7 @@ impl Serialize for OffsetTime {
 
 impl<'de> Deserialize<'de> for OffsetTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        OffsetTime::parse(&s).map_err(serde::de::Error::custom)
+        d.deserialize_str(TextVisitor(OffsetTime::parse))
     }
 }
 
@@ -806,6 +844,29 @@ mod tests {
         assert_eq!(back, d);
         assert!(serde_json::from_str::<Date>("\"2006-2-24\"").is_err());
         assert!(serde_json::from_str::<Date>("20060224").is_err());
+    }
+
+    #[test]
+    fn the_digit_writer_matches_padded_formatting() {
+        // Sweep the whole range with an odd step so every field takes many values.
+        let (lo, hi) = (Timestamp::MIN.unix_millis(), Timestamp::MAX.unix_millis());
+        let mut ms = lo;
+        while ms <= hi {
+            let days = ms.div_euclid(MS_PER_DAY);
+            let in_day = ms.rem_euclid(MS_PER_DAY);
+            let (y, m, d) = civil_from_days(days);
+            let want = format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+                in_day / 3_600_000,
+                in_day / 60_000 % 60,
+                in_day / 1_000 % 60,
+                in_day % 1_000
+            );
+            let t = Timestamp::from_unix_millis(ms).expect("in range");
+            assert_eq!(t.to_string(), want);
+            assert_eq!(t.shanghai_date().to_string().len(), 10);
+            ms += 7_919_999_977;
+        }
     }
 
     #[test]
