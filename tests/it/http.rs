@@ -292,7 +292,27 @@ fn every_endpoint_answers_with_what_it_documents() {
         None,
     )
     .json();
-    assert!(con["proof"].as_array().is_some());
+    // The consistency proof too, from the roots the signed checkpoints state.
+    let cons: Vec<[u8; 32]> = con["proof"].as_array().unwrap().iter().map(hexh).collect();
+    events::merkle::verify_consistency(
+        2,
+        size,
+        &hexh(&con["old_root"]),
+        &hexh(&con["new_root"]),
+        &cons,
+    )
+    .unwrap();
+    assert_eq!(con["new_root"], inc["root"]);
+    let mut bad = cons.clone();
+    bad[0][0] ^= 1;
+    assert!(events::merkle::verify_consistency(
+        2,
+        size,
+        &hexh(&con["old_root"]),
+        &hexh(&con["new_root"]),
+        &bad
+    )
+    .is_err());
     let lh = get(s.addr, "/v1/leaf-hashes?from=0&count=3", None).json();
     assert_eq!(lh["leaf_hashes"].as_array().unwrap().len(), 3);
 
@@ -308,10 +328,22 @@ fn every_endpoint_answers_with_what_it_documents() {
     let case = get(s.addr, "/v1/cases/case-1", sup).json();
     assert_eq!(case["case"]["view"]["id"], "case-1");
     assert_eq!(case["case"]["timeline"].as_array().unwrap().len(), 1);
-    let promises = get(s.addr, "/v1/promises", sup);
-    assert_eq!(promises.status, 200);
-    let insp = get(s.addr, "/v1/inspections?flagged=true", sup);
-    assert_eq!(insp.status, 200);
+    // Promises and inspections: the fixture has none yet (see
+    // `flagged_inspections_and_their_derived_cases_are_served` for content).
+    let promises = get(s.addr, "/v1/promises", sup).json();
+    assert_eq!(
+        promises["promises"].as_array().map(Vec::len),
+        Some(0),
+        "{promises}"
+    );
+    assert_eq!(promises["as_of_seq"], size);
+    let insp = get(s.addr, "/v1/inspections?flagged=true", sup).json();
+    assert_eq!(
+        insp["inspections"].as_array().map(Vec::len),
+        Some(0),
+        "{insp}"
+    );
+    assert_eq!(insp["as_of_seq"], size);
     let city = get(s.addr, "/v1/cities/changsha", sup).json();
     assert_eq!(city["city"]["city"], "changsha");
     let ranking = get(s.addr, "/v1/ranking", sup).json();
@@ -370,6 +402,120 @@ fn every_endpoint_answers_with_what_it_documents() {
         got.extend_from_slice(&buf[..n]);
     }
     assert!(String::from_utf8_lossy(&got).contains("text/event-stream"));
+
+    // The live tail of records (auditor role): from seq 1, each event one leaf.
+    let mut st = TcpStream::connect(s.addr).unwrap();
+    st.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        st,
+        "GET /v1/tail/records?from=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        s.auditor
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    while !String::from_utf8_lossy(&got).contains("id: 2\n") {
+        let n = st.read(&mut buf).unwrap();
+        assert!(n > 0, "stream ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.contains("event: record\nid: 1\ndata: {\"format\":1,"),
+        "{text}"
+    );
+    let leaf1 = s.running.as_ref().unwrap().app.ledger.read_leaf(1).unwrap();
+    assert!(text.contains(&String::from_utf8(leaf1).unwrap()));
+}
+
+/// The dashboard's enterprise page and sign-out, over plain HTTP (the
+/// browser test covers the rest of the dashboard).
+#[test]
+fn the_enterprise_page_needs_a_session_and_sign_out_ends_it() {
+    let s = Served::new(Limits::default());
+    let r = get(s.addr, "/enterprise/ent-1", None);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/login"));
+    let login = request(
+        s.addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        format!("token={}", s.supervisor).as_bytes(),
+    );
+    let set = login
+        .header("set-cookie")
+        .expect("a session cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_string();
+    let page = request(
+        s.addr,
+        "GET",
+        "/enterprise/ent-1",
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.text().contains("ent-1") && page.text().contains("case-1"),
+        "{}",
+        page.text()
+    );
+    let out = request(s.addr, "POST", "/logout", &[("Cookie", &cookie)], b"");
+    assert_eq!(out.status, 303);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    // The old cookie no longer opens anything.
+    let after = request(
+        s.addr,
+        "GET",
+        "/enterprise/ent-1",
+        &[("Cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(after.status, 303);
+    assert_eq!(after.header("location"), Some("/login"));
+}
+
+/// Inspections with their flags and the case the ledger derives from a
+/// flagged one (R13/R14), as the read endpoints serve them.
+#[test]
+fn flagged_inspections_and_their_derived_cases_are_served() {
+    let (f, l) = Fixture::new();
+    let receipt = f.unapproved_inspection(&l);
+    let size = l.head().size;
+    l.close().unwrap();
+    let (token, _) = auth::create(&f.data(), TokenRole::Supervisor, "test").unwrap();
+    let (rt, running) = serve(&f.data(), Limits::default());
+    let addr = running.addr;
+    let insp = get(addr, "/v1/inspections?flagged=true", Some(&token)).json();
+    let list = insp["inspections"].as_array().expect("inspections");
+    assert_eq!(list.len(), 1, "{insp}");
+    assert!(list[0].to_string().contains("unapproved"), "{insp}");
+    let cases = get(addr, "/v1/cases", Some(&token)).json();
+    assert_eq!(cases["cases"]["total"], 1, "{cases}");
+    assert_eq!(cases["as_of_seq"], size);
+    let derived = get(
+        addr,
+        &format!("/v1/cases/auto-{}", receipt.seq),
+        Some(&token),
+    )
+    .json();
+    assert_eq!(
+        derived["case"]["view"]["category"], "repeated_inspections",
+        "{derived}"
+    );
+    assert_eq!(derived["case"]["view"]["enterprise"], "ent-1");
+    let line = &derived["case"]["timeline"][0];
+    assert_eq!(line["statement_id"], format!("auto:{}", receipt.seq));
+    assert_eq!(line["acting_for"], "the ledger");
+    rt.block_on(running.stop()).unwrap();
 }
 
 #[test]
@@ -493,6 +639,20 @@ fn bad_input_is_refused_with_its_code_and_appends_nothing() {
     // Oversized body and oversized batch.
     s.post("/v1/statements", &vec![b'x'; 5000])
         .problem(413, "body_too_large");
+    // The same without a length up front: a chunked body is cut off at the limit.
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "POST /v1/statements HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    for _ in 0..5 {
+        // The server may answer and close before the last chunks are sent.
+        let _ = write!(c, "3e8\r\n{}\r\n", "x".repeat(1000));
+    }
+    let _ = write!(c, "0\r\n\r\n");
+    read_response(&mut c).problem(413, "body_too_large");
     let mut batch = Vec::new();
     for i in 0..4 {
         batch.extend(s.f.sign(&s.f.registrar, s.f.body(&format!("batch-{i}"))));
