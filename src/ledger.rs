@@ -970,6 +970,28 @@ impl Ledger {
         Ok(f(&model, &head))
     }
 
+    /// The model and head, only when the model is free right now: while a
+    /// batch is being staged and synced (it holds the model until it is
+    /// durable) the answer is `None`, for a caller that must not wait (an
+    /// async thread then hands its read to a thread that may).
+    #[allow(clippy::type_complexity)]
+    pub fn try_read_model(
+        &self,
+    ) -> Option<anyhow::Result<(std::sync::RwLockReadGuard<'_, Model>, Head)>> {
+        if let Some(why) = self.failure() {
+            return Some(Err(anyhow::anyhow!(
+                "the writer stopped ({why}); reads resume after a restart"
+            )));
+        }
+        match self.shared.model.try_read() {
+            Ok(m) => Some(Ok((m, self.head()))),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+            Err(std::sync::TryLockError::Poisoned(_)) => Some(Err(anyhow::anyhow!(
+                "the domain model is unavailable (the writer failed)"
+            ))),
+        }
+    }
+
     /// Why the writer stopped, if it did.
     pub fn failure(&self) -> Option<String> {
         self.shared.failed.lock().ok().and_then(|f| f.clone())
