@@ -277,7 +277,12 @@ impl fmt::Display for Date {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let t = date_text(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        s.serialize_str(std::str::from_utf8(&t).unwrap_or_default())
     }
 }
 
@@ -370,23 +375,43 @@ fn date_text(y: i64, m: i64, d: i64) -> [u8; 10] {
     t
 }
 
-/// Writes milliseconds since the epoch as "YYYY-MM-DDTHH:MM:SS" followed by
-/// ".mmm" when `millis` is set. The value must lie within the date range.
-/// One `write_str` of digits put in place: timestamps are written for every
-/// record, snapshot and answer, and `write!` with padding cost several times more.
-fn write_date_time(f: &mut fmt::Formatter<'_>, ms: i64, millis: bool) -> fmt::Result {
-    let days = ms.div_euclid(MS_PER_DAY);
-    let in_day = ms.rem_euclid(MS_PER_DAY);
-    let (y, m, d) = civil_from_days(days);
-    let mut t = *b"0000-00-00T00:00:00.000";
-    t[..10].copy_from_slice(&date_text(i64::from(y), i64::from(m), i64::from(d)));
-    put_digits(&mut t[11..13], in_day / 3_600_000);
-    put_digits(&mut t[14..16], in_day / 60_000 % 60);
-    put_digits(&mut t[17..19], in_day / 1_000 % 60);
-    put_digits(&mut t[20..23], in_day % 1_000);
-    let len = if millis { 23 } else { 19 };
-    // The buffer holds only ASCII digits and separators.
-    f.write_str(std::str::from_utf8(&t[..len]).map_err(|_| fmt::Error)?)
+/// The text of a time, in a fixed buffer: "YYYY-MM-DDTHH:MM:SS" then ".mmmZ"
+/// (a [`Timestamp`]) or "±HH:MM" (an [`OffsetTime`]). Digits are put in
+/// place: times are written for every record, snapshot and answer, and
+/// `write!` with zero padding cost several times more.
+struct TimeText {
+    buf: [u8; 25],
+    len: usize,
+}
+
+impl TimeText {
+    /// Milliseconds since the epoch as "YYYY-MM-DDTHH:MM:SS", within the date range.
+    fn date_time(ms: i64) -> TimeText {
+        let days = ms.div_euclid(MS_PER_DAY);
+        let in_day = ms.rem_euclid(MS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        let mut buf = *b"0000-00-00T00:00:00______";
+        buf[..10].copy_from_slice(&date_text(i64::from(y), i64::from(m), i64::from(d)));
+        put_digits(&mut buf[11..13], in_day / 3_600_000);
+        put_digits(&mut buf[14..16], in_day / 60_000 % 60);
+        put_digits(&mut buf[17..19], in_day / 1_000 % 60);
+        TimeText { buf, len: 19 }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.buf[self.len] = byte;
+        self.len += 1;
+    }
+
+    fn push_digits(&mut self, n: i64, width: usize) {
+        put_digits(&mut self.buf[self.len..self.len + width], n);
+        self.len += width;
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever put in the buffer.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
 }
 
 /// An instant: milliseconds since the Unix epoch, UTC.
@@ -469,16 +494,25 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    fn text(&self) -> TimeText {
+        let mut t = TimeText::date_time(self.0);
+        t.push(b'.');
+        t.push_digits(self.0.rem_euclid(1_000), 3);
+        t.push(b'Z');
+        t
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_date_time(f, self.0, true)?;
-        f.write_str("Z")
+        f.write_str(self.text().as_str())
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(self.text().as_str())
     }
 }
 
@@ -630,18 +664,27 @@ impl Ord for OffsetTime {
     }
 }
 
+impl OffsetTime {
+    fn text(&self) -> TimeText {
+        let mut t = TimeText::date_time(self.local_ms());
+        t.push(if self.offset_minutes < 0 { b'-' } else { b'+' });
+        let abs = i64::from(self.offset_minutes.abs());
+        t.push_digits(abs / 60, 2);
+        t.push(b':');
+        t.push_digits(abs % 60, 2);
+        t
+    }
+}
+
 impl fmt::Display for OffsetTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_date_time(f, self.local_ms(), false)?;
-        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
-        let abs = self.offset_minutes.abs();
-        write!(f, "{sign}{:02}:{:02}", abs / 60, abs % 60)
+        f.write_str(self.text().as_str())
     }
 }
 
 impl Serialize for OffsetTime {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(self.text().as_str())
     }
 }
 
@@ -865,6 +908,26 @@ mod tests {
             let t = Timestamp::from_unix_millis(ms).expect("in range");
             assert_eq!(t.to_string(), want);
             assert_eq!(t.shanghai_date().to_string().len(), 10);
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{want}\""));
+            for off in [-14 * 60, -90, 0, 345, 8 * 60, 14 * 60] {
+                let Ok(o) = OffsetTime::new(t, off) else {
+                    continue;
+                };
+                let local = ms + i64::from(off) * 60_000;
+                let (ld, lt) = (local.div_euclid(MS_PER_DAY), local.rem_euclid(MS_PER_DAY));
+                let (y, m, d) = civil_from_days(ld);
+                let sign = if off < 0 { '-' } else { '+' };
+                let want = format!(
+                    "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+                    lt / 3_600_000,
+                    lt / 60_000 % 60,
+                    lt / 1_000 % 60,
+                    off.abs() / 60,
+                    off.abs() % 60
+                );
+                assert_eq!(o.to_string(), want);
+                assert_eq!(OffsetTime::parse(&want), Ok(o));
+            }
             ms += 7_919_999_977;
         }
     }
