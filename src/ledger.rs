@@ -48,9 +48,17 @@ pub const BATCH_ITEMS_MAX: usize = 4096;
 /// A start-up that replayed at least this many records saves a projection
 /// snapshot at once, so the next start-up does not replay them again.
 const SNAPSHOT_AFTER_REPLAY: u64 = 10_000;
-/// The sequencer saves a projection snapshot after this many records since
-/// the last one (and at close), bounding the replay after a crash.
+/// The sequencer saves a projection snapshot once this many records were
+/// appended since the last one and no append has arrived for
+/// [`SNAPSHOT_IDLE`]: a save holds the model for seconds on a large ledger
+/// (about 4 s for 1,000,000 records), so it waits for a quiet moment rather
+/// than stall the appends of a busy one.
 const SNAPSHOT_EVERY: u64 = 250_000;
+/// How long the queue must stay empty before a due snapshot is saved.
+const SNAPSHOT_IDLE: Duration = Duration::from_millis(200);
+/// Without a quiet moment, a snapshot is saved anyway after this many
+/// records, bounding the replay after a crash (about 8 s for a million).
+const SNAPSHOT_FORCE: u64 = 1_000_000;
 
 /// Tunables of an open ledger. Every queue and batch is bounded.
 #[derive(Clone, Debug)]
@@ -66,6 +74,13 @@ pub struct Config {
     pub index_cache_bytes: u64,
     /// Threads used to verify signatures of a batch before the sequencer.
     pub verify_threads: usize,
+    /// A projection snapshot is due after this many records; it is saved at
+    /// the first quiet moment (see [`SNAPSHOT_EVERY`]).
+    pub snapshot_every: u64,
+    /// ... and after this many regardless ([`SNAPSHOT_FORCE`]).
+    pub snapshot_force: u64,
+    /// How long the queue must stay empty for a due snapshot ([`SNAPSHOT_IDLE`]).
+    pub snapshot_idle: Duration,
 }
 
 impl Default for Config {
@@ -77,6 +92,9 @@ impl Default for Config {
             segment_bytes_max: log::SEGMENT_BYTES_MAX,
             index_cache_bytes: 64 << 20,
             verify_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            snapshot_every: SNAPSHOT_EVERY,
+            snapshot_force: SNAPSHOT_FORCE,
+            snapshot_idle: SNAPSHOT_IDLE,
         }
     }
 }
@@ -1212,8 +1230,17 @@ impl Sequencer {
         // request is never split, and none is larger than BATCH_ITEMS_MAX.
         let mut carry: Option<Request> = None;
         loop {
+            let due = self.next_seq - self.snapshot_seq >= self.config.snapshot_every;
             let first = match carry.take() {
                 Some(r) => r,
+                None if due => match rx.recv_timeout(self.config.snapshot_idle) {
+                    Ok(r) => r,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.save_snapshot();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
                 None => match rx.recv() {
                     Ok(r) => r,
                     Err(_) => break,
@@ -1244,7 +1271,7 @@ impl Sequencer {
                 }
             }
             let result = self.commit(requests);
-            if result.is_ok() && self.next_seq - self.snapshot_seq >= SNAPSHOT_EVERY {
+            if result.is_ok() && self.next_seq - self.snapshot_seq >= self.config.snapshot_force {
                 self.save_snapshot();
             }
             if let Err(msg) = result {

@@ -178,3 +178,50 @@ fn a_snapshot_cut_short_is_discarded_and_a_legacy_one_in_sled_is_removed() {
     let db = sled::open(data.join("index")).unwrap();
     assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"projection"));
 }
+
+/// A due snapshot waits for a quiet moment: none is written while appends
+/// keep arriving (until the forced bound), one is written once the queue has
+/// been empty for a while, without closing the ledger.
+#[test]
+fn a_due_snapshot_is_saved_when_appends_pause_and_forced_under_load() {
+    use crate::support::Fixture;
+    let (f, l) = Fixture::new();
+    l.close().unwrap();
+    let config = ledger::ledger::Config {
+        snapshot_every: 5,
+        snapshot_force: 40,
+        // Long enough that back-to-back appends never look like a pause.
+        snapshot_idle: std::time::Duration::from_millis(1500),
+        ..Default::default()
+    };
+    let l = Ledger::open(&f.data(), config).unwrap();
+    let start = projstore::meta(&f.data()).unwrap().map_or(0, |m| m.seq);
+    // Appends with no pause: due after 5, but no quiet moment until 40.
+    for i in 0..30 {
+        l.submit(&f.sign(&f.registrar, f.body(&format!("quiet-{i}"))))
+            .unwrap();
+    }
+    let during = projstore::meta(&f.data()).unwrap().map_or(0, |m| m.seq);
+    assert_eq!(during, start, "no snapshot while appends keep coming");
+    for i in 30..45 {
+        l.submit(&f.sign(&f.registrar, f.body(&format!("quiet-{i}"))))
+            .unwrap();
+    }
+    let forced = projstore::meta(&f.data()).unwrap().map_or(0, |m| m.seq);
+    assert!(forced >= start + 40, "forced after 40 records: {forced}");
+    // Then a pause: the due snapshot is written while the ledger stays open.
+    for i in 45..52 {
+        l.submit(&f.sign(&f.registrar, f.body(&format!("quiet-{i}"))))
+            .unwrap();
+    }
+    let size = l.head().size;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while projstore::meta(&f.data()).unwrap().map_or(0, |m| m.seq) < size {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot after a pause"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    l.close().unwrap();
+}
