@@ -612,7 +612,7 @@ impl Ledger {
             ));
         }
         crate::reads::replay(
-            |seq| index.read_leaf(seq),
+            |r| index.read_leaves(r),
             from..size,
             None,
             &mut registry,
@@ -1779,6 +1779,11 @@ impl LogView {
 
     pub fn read_leaf(&self, seq: u64) -> std::io::Result<Vec<u8>> {
         self.index.read_leaf(seq)
+    }
+
+    /// The leaves of `range`, read together (see [`crate::log::LogIndex::read_leaves`]).
+    pub fn read_leaves(&self, range: std::ops::Range<u64>) -> std::io::Result<crate::log::Leaves> {
+        self.index.read_leaves(range)
     }
 
     pub fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<String>> {

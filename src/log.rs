@@ -587,6 +587,28 @@ pub fn read_frame_at(file: &File, offset: u64, guess: usize) -> io::Result<(u8, 
     }
 }
 
+/// Leaves read together by [`LogIndex::read_leaves`]: one buffer, and where
+/// each leaf lies in it, in seq order.
+pub struct Leaves {
+    buf: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Leaves {
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The `i`-th leaf of the range read.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.spans.get(i).and_then(|&(a, b)| self.buf.get(a..b))
+    }
+}
+
 /// Where each committed record and checkpoint is, for reads. Built from a
 /// [`Scan`] and extended by the sequencer after each durable batch.
 pub struct LogIndex {
@@ -667,6 +689,87 @@ impl LogIndex {
             _ => FRAME_READ_GUESS,
         };
         self.frame(s, offset, guess, FRAME_RECORD, || format!("seq {seq}"))
+    }
+
+    /// The leaves of `range`, each checked against its frame checksum, read
+    /// with one `pread` per segment the range touches rather than one per
+    /// record (replays read the whole log this way).
+    pub fn read_leaves(&self, range: std::ops::Range<u64>) -> io::Result<Leaves> {
+        let mut out = Leaves {
+            buf: Vec::new(),
+            spans: Vec::with_capacity(
+                usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(0),
+            ),
+        };
+        let mut seq = range.start;
+        while seq < range.end {
+            let i = usize::try_from(seq).unwrap_or(usize::MAX);
+            let Some(&first_offset) = self.offsets.get(i) else {
+                return Err(not_found(format!(
+                    "seq {seq} is not in the ledger (size {})",
+                    self.size()
+                )));
+            };
+            let s = self
+                .segments
+                .partition_point(|(first, _)| *first <= seq)
+                .saturating_sub(1);
+            // The records of this segment within the range, and where their
+            // frames end: the next record's frame if it is in this segment,
+            // else a guess, completed record by record below if short.
+            let seg_end = self.segments.get(s + 1).map_or(u64::MAX, |(f, _)| *f);
+            let last = range.end.min(seg_end).min(self.size()) - 1;
+            let j = usize::try_from(last).unwrap_or(usize::MAX);
+            let span_end = match self.offsets.get(j + 1) {
+                Some(&next) if last + 1 < seg_end => next,
+                _ => self.offsets[j] + FRAME_READ_GUESS as u64,
+            };
+            let (_, file) = &self.segments[s];
+            let base = out.buf.len();
+            let want = usize::try_from(span_end - first_offset).unwrap_or(usize::MAX);
+            out.buf.resize(base + want, 0);
+            let mut got = 0;
+            while got < want {
+                match file.read_at(&mut out.buf[base + got..], first_offset + got as u64)? {
+                    0 => break,
+                    n => got += n,
+                }
+            }
+            out.buf.truncate(base + got);
+            for k in seq..=last {
+                let at = base
+                    + usize::try_from(
+                        self.offsets[usize::try_from(k).unwrap_or(usize::MAX)] - first_offset,
+                    )
+                    .unwrap_or(usize::MAX);
+                match decode_frame(out.buf.get(at..).unwrap_or(&[])) {
+                    Ok((FRAME_RECORD, payload, _)) => {
+                        out.spans.push((at + payload.start, at + payload.end));
+                    }
+                    Ok(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("seq {k}: wrong frame kind"),
+                        ))
+                    }
+                    // The guessed end of the last frame was short: read it alone.
+                    Err("truncated frame") if k == last => {
+                        let leaf = self.read_leaf(k)?;
+                        let start = out.buf.len();
+                        out.buf.extend_from_slice(&leaf);
+                        out.spans.push((start, out.buf.len()));
+                    }
+                    Err(reason) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("seq {k}: {reason}"),
+                        ))
+                    }
+                }
+            }
+            seq = last + 1;
+        }
+        Ok(out)
     }
 
     /// The signed checkpoint note of exactly `size`, if one was issued.

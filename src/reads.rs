@@ -67,7 +67,7 @@ pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
         actor_roles: &[Role::Root],
     });
     let end = replay(
-        |seq| view.read_leaf(seq),
+        |r| view.read_leaves(r),
         1..limit,
         as_of.time,
         &mut registry,
@@ -125,7 +125,7 @@ pub fn replay<R>(
     model: &mut Model,
 ) -> Result<Replayed>
 where
-    R: Fn(u64) -> std::io::Result<Vec<u8>> + Sync,
+    R: Fn(std::ops::Range<u64>) -> std::io::Result<crate::log::Leaves> + Sync,
 {
     use std::sync::mpsc;
     let mut out = Replayed {
@@ -157,11 +157,19 @@ where
                     }
                     let end = (start + REPLAY_CHUNK).min(range.end);
                     let mut chunk = Vec::with_capacity((end - start) as usize);
-                    for seq in start..end {
-                        let decoded = read(seq)
-                            .map_err(|e| anyhow!("reading seq {seq}: {e}"))
+                    let leaves = match read(start..end) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = tx.send(Err(anyhow!("reading seqs {start}..{end}: {e}")));
+                            return;
+                        }
+                    };
+                    for (k, seq) in (start..end).enumerate() {
+                        let decoded = leaves
+                            .get(k)
+                            .ok_or_else(|| anyhow!("reading seq {seq}: missing from its chunk"))
                             .and_then(|b| {
-                                Record::decode_trusted(&b).map_err(|e| anyhow!("seq {seq}: {e}"))
+                                Record::decode_trusted(b).map_err(|e| anyhow!("seq {seq}: {e}"))
                             });
                         match decoded {
                             Ok(d) => chunk.push(d),
