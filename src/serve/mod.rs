@@ -276,6 +276,9 @@ async fn guard(State(app): State<AppState>, mut req: Request, next: Next) -> Res
         r
     };
     set_rid(&mut resp, &rid);
+    if let Some(d) = resp.extensions().get::<problem::InternalDetail>() {
+        tracing::error!(request_id = %rid, detail = %d.0, "internal error");
+    }
     let status = resp.status().as_u16();
     app.metrics.request(&route, status, t.elapsed());
     tracing::info!(

@@ -27,7 +27,19 @@ pub struct Problem {
     pub code: String,
     pub title: &'static str,
     pub detail: String,
+    /// What went wrong inside, for an internal error: logged with the
+    /// request id (see [`InternalDetail`]), never sent to the client.
+    pub internal: Option<String>,
 }
+
+/// The hidden detail of an internal error, carried on the response for the
+/// access-log middleware to log next to the request id.
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
+
+/// What a client is told about an internal error.
+pub const INTERNAL_DETAIL: &str =
+    "an internal error occurred; the server's log has its details under this response's x-request-id";
 
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Problem {
@@ -36,6 +48,7 @@ impl Problem {
             code: code.to_string(),
             title: status.canonical_reason().unwrap_or("Error"),
             detail: detail.into(),
+            internal: None,
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> Problem {
@@ -44,12 +57,16 @@ impl Problem {
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, http_codes::NOT_FOUND, detail)
     }
+    /// An operating error inside the service (a read that failed, a damaged
+    /// frame): the client gets a generic problem, the log gets `detail`.
     pub fn internal(detail: impl Into<String>) -> Problem {
-        Problem::new(
+        let mut p = Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             http_codes::INTERNAL,
-            detail,
-        )
+            INTERNAL_DETAIL,
+        );
+        p.internal = Some(detail.into());
+        p
     }
 
     /// The HTTP status of a ledger rejection.
@@ -98,6 +115,9 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(d) = self.internal {
+            r.extensions_mut().insert(InternalDetail(d));
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -109,5 +129,26 @@ impl IntoResponse for Problem {
             );
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_tells_the_client_nothing_of_its_cause() {
+        let p =
+            Problem::internal("reading /srv/ledger/log/000.seg byte 7: frame checksum mismatch");
+        let body = p.to_json().to_string();
+        assert!(!body.contains("/srv/ledger"), "{body}");
+        assert!(body.contains("x-request-id"), "{body}");
+        let r = p.into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let logged = r
+            .extensions()
+            .get::<InternalDetail>()
+            .expect("kept for the log");
+        assert!(logged.0.contains("frame checksum mismatch"));
     }
 }
