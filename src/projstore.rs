@@ -2,16 +2,19 @@
 //! persisted in the file `projection.snap` of the data directory together
 //! with the seq it reflects (FORMAT.md §15).
 //!
-//! The file is the model's JSON, a newline, and one line of meta JSON naming
-//! the seq, the code version, the chain hash of the last record reflected,
-//! and the BLAKE3 hash and length of the model's JSON. It is written to
+//! The file is the model as lines (see [`save`]), and one line of meta JSON
+//! naming the seq, the code version, the chain hash of the last record
+//! reflected, and the BLAKE3 hash and length of the model's lines. It is written to
 //! `projection.snap.tmp`, synced, and renamed over the old one (then the
 //! directory is synced): a crash leaves either snapshot whole, and a reader
 //! that finds the hash wrong discards it (the projection is derived: the log
 //! rebuilds it).
 //!
 //! The snapshot never holds the whole JSON in memory at once: it is written
-//! through a buffered, hashing writer and parsed back from a buffered reader.
+//! through a buffered, hashing writer and read back one line at a time, each
+//! line parsed from memory (`serde_json::from_slice`); a single document
+//! parsed through `from_reader` had made opening from the snapshot slower
+//! than replaying the log.
 //! It used to live in sled (the `projection` tree), where each rewrite of a
 //! few hundred megabytes left as much again in sled's files; [`clear_legacy`]
 //! empties that tree.
@@ -25,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 /// The code version of the persisted model. Bump it whenever `Model` or what
 /// `Model::apply` derives changes: a store of another version is rebuilt.
-pub const PROJECTION_VERSION: u32 = 1;
+pub const PROJECTION_VERSION: u32 = 2;
 /// The snapshot file in the data directory, and its name while written.
 pub const FILE: &str = "projection.snap";
 const TMP: &str = "projection.snap.tmp";
@@ -120,8 +123,8 @@ fn read_meta(file: &mut File) -> std::result::Result<Meta, Unusable> {
     let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let meta: Meta =
         serde_json::from_slice(&body[start..]).map_err(|e| damaged(format!("meta: {e}")))?;
-    // JSON, newline, meta line, newline: nothing else.
-    if meta.bytes + 1 + (body.len() - start) as u64 + 1 != len {
+    // The model's lines, then the meta line: nothing else.
+    if meta.bytes + (body.len() - start) as u64 + 1 != len {
         return Err(damaged(format!(
             "the meta names {} bytes of model in a file of {len}",
             meta.bytes
@@ -181,7 +184,7 @@ pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Met
             bytes: 0,
         },
     );
-    serde_json::to_writer(&mut w, model)?;
+    write_lines(&mut w, model)?;
     let w = w
         .into_inner()
         .map_err(|e| io_err("writing")(e.into_error()))?;
@@ -193,7 +196,8 @@ pub fn save(dir: &Path, model: &Model, seq: u64, head: &ChainHash) -> Result<Met
         hash: w.hasher.finalize().to_hex().to_string(),
     };
     let mut file = w.inner;
-    let mut line = b"\n".to_vec();
+    // The model's lines end with a newline; the meta line follows.
+    let mut line = Vec::new();
     serde_json::to_writer(&mut line, &meta)?;
     line.push(b'\n');
     file.write_all(&line).map_err(io_err("writing"))?;
@@ -238,13 +242,11 @@ pub fn load(
             bytes: 0,
         },
     );
-    let mut model: Model = match serde_json::from_reader(&mut r) {
-        Ok(m) => m,
-        Err(e) => return Ok(Err(Unusable::Damaged(e.to_string()))),
+    let mut model = match read_lines(&mut r) {
+        Ok(Ok(m)) => m,
+        Ok(Err(why)) => return Ok(Err(Unusable::Damaged(why))),
+        Err(e) => return Err(io_err("reading")(e)),
     };
-    // Drain what serde did not need (nothing, for a sound snapshot) so the
-    // hash covers every stored byte.
-    io::copy(&mut r, &mut io::sink()).map_err(io_err("reading"))?;
     let inner = r.into_inner();
     if inner.bytes != meta.bytes || inner.hasher.finalize().to_hex().as_str() != meta.hash {
         return Ok(Err(Unusable::Damaged(format!(
@@ -254,6 +256,118 @@ pub fn load(
     }
     model.rebuild_indexes();
     Ok(Ok((model, meta)))
+}
+
+/// The tags of the entry lines (FORMAT.md §15).
+const CASE: u8 = b'c';
+const PROMISE: u8 = b'p';
+const INSPECTION: u8 = b'i';
+const PROJECT: u8 = b'j';
+const RECORD: u8 = b'r';
+
+/// Writes the model as lines: first the model's JSON with its five large
+/// collections (cases, promises, inspections, projects, the correctable
+/// records) empty, then one line per entry of those, each a tag byte and the
+/// entry's JSON (a record as `[seq, ref]`), in the order the model iterates
+/// them. Every line ends with a newline; JSON escapes every newline inside.
+fn write_lines<W: Write>(w: &mut W, m: &Model) -> Result<()> {
+    // Every field is named, none defaulted, so a field added to `Model`
+    // fails to compile here until the snapshot carries it.
+    let head = Model {
+        last_seq: m.last_seq,
+        parameters: m.parameters.clone(),
+        parameters_set_at: m.parameters_set_at,
+        bodies: m.bodies.clone(),
+        enterprises: m.enterprises.clone(),
+        cases: Default::default(),
+        promises: Default::default(),
+        inspections: Default::default(),
+        inspections_by_enterprise: m.inspections_by_enterprise.clone(),
+        projects: Default::default(),
+        monitoring_points: m.monitoring_points.clone(),
+        evaluation_feedback: m.evaluation_feedback.clone(),
+        accountability: m.accountability.clone(),
+        records: Default::default(),
+        corrections: m.corrections.clone(),
+        derived_triggers: m.derived_triggers.clone(),
+        cases_by_city: Default::default(),
+        promise_settlements: Default::default(),
+        inspections_conducted: Default::default(),
+        projects_by_city: Default::default(),
+    };
+    serde_json::to_writer(&mut *w, &head)?;
+    w.write_all(b"\n").map_err(io_err("writing"))?;
+    fn entry<W: Write, T: Serialize>(w: &mut W, tag: u8, v: &T) -> Result<()> {
+        w.write_all(&[tag]).map_err(io_err("writing"))?;
+        serde_json::to_writer(&mut *w, v)?;
+        w.write_all(b"\n").map_err(io_err("writing"))
+    }
+    for c in m.cases.values() {
+        entry(w, CASE, c)?;
+    }
+    for p in m.promises.values() {
+        entry(w, PROMISE, p)?;
+    }
+    for i in m.inspections.values() {
+        entry(w, INSPECTION, i)?;
+    }
+    for p in m.projects.values() {
+        entry(w, PROJECT, p)?;
+    }
+    for (seq, r) in &m.records {
+        entry(w, RECORD, &(seq, r))?;
+    }
+    Ok(())
+}
+
+/// Reads what [`write_lines`] wrote, one line in memory at a time. The
+/// outer error is a failed read; the inner one names what is wrong with the
+/// lines.
+fn read_lines<R: io::BufRead>(r: &mut R) -> io::Result<std::result::Result<Model, String>> {
+    let mut line = Vec::with_capacity(1 << 16);
+    if r.read_until(b'\n', &mut line)? == 0 || line.pop() != Some(b'\n') {
+        return Ok(Err("no model line".into()));
+    }
+    let mut model: Model = match serde_json::from_slice(&line) {
+        Ok(m) => m,
+        Err(e) => return Ok(Err(format!("model line: {e}"))),
+    };
+    let mut n = 1u64;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(Ok(model));
+        }
+        n += 1;
+        if line.pop() != Some(b'\n') || line.is_empty() {
+            return Ok(Err(format!("line {n} is cut short")));
+        }
+        let (tag, json) = (line[0], &line[1..]);
+        let bad = |e: serde_json::Error| format!("line {n}: {e}");
+        let added = match tag {
+            CASE => serde_json::from_slice::<projections::model::Case>(json)
+                .map(|c| model.cases.insert(c.id.clone(), c).is_none()),
+            PROMISE => serde_json::from_slice::<projections::model::Promise>(json)
+                .map(|p| model.promises.insert(p.id.clone(), p).is_none()),
+            INSPECTION => serde_json::from_slice::<projections::model::Inspection>(json)
+                .map(|i| model.inspections.insert(i.id.clone(), i).is_none()),
+            PROJECT => serde_json::from_slice::<projections::model::Project>(json)
+                .map(|p| model.projects.insert(p.id.clone(), p).is_none()),
+            RECORD => serde_json::from_slice::<(u64, projections::model::RecordRef)>(json)
+                .map(|(seq, r)| model.records.insert(seq, r).is_none()),
+            t => {
+                return Ok(Err(format!(
+                    "line {n} has the unknown tag {:?}",
+                    char::from(t)
+                )))
+            }
+        };
+        match added {
+            Ok(true) => {}
+            Ok(false) => return Ok(Err(format!("line {n} repeats an entry"))),
+            Err(e) => return Ok(Err(bad(e))),
+        }
+    }
 }
 
 /// Removes the stored snapshot (`ledger rebuild` starts from nothing).

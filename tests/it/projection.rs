@@ -97,7 +97,7 @@ fn a_snapshot_of_another_code_version_is_replaced_by_a_replay() {
         let mut meta = projstore::meta(&data).unwrap().unwrap();
         meta.version = PROJECTION_VERSION + 1;
         let text = std::fs::read(snapshot(&data)).unwrap();
-        let mut out = text[..meta.bytes as usize + 1].to_vec();
+        let mut out = text[..meta.bytes as usize].to_vec();
         out.extend(serde_json::to_vec(&meta).unwrap());
         out.push(b'\n');
         std::fs::write(snapshot(&data), out).unwrap();
