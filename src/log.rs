@@ -311,6 +311,49 @@ impl Scan {
 /// checkpoint frame is an error naming the seq; an unacknowledged tail is
 /// reported in [`Scan::tail`] (the caller decides whether to cut it).
 pub fn scan(dir: &Path) -> Result<Scan, LogError> {
+    // Leaf hashes (SHA-256 of every record) are computed on a second thread
+    // while this one reads frames and checks their checksums; they arrive in
+    // order, and those of an unacknowledged tail are dropped at the end.
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(4);
+        let hasher = s.spawn(move || {
+            let mut out = Vec::new();
+            for batch in rx {
+                out.extend(batch.iter().map(|p| events::merkle::leaf_hash(p)));
+            }
+            out
+        });
+        let mut scan = scan_frames(dir, &tx)?;
+        drop(tx);
+        let mut hashes = hasher
+            .join()
+            .map_err(|_| io_err(dir, io::Error::other("the leaf-hashing thread panicked")))?;
+        hashes.truncate(scan.offsets.len());
+        if hashes.len() != scan.offsets.len() {
+            return Err(io_err(
+                dir,
+                io::Error::other("fewer leaf hashes than records"),
+            ));
+        }
+        scan.leaf_hashes = hashes;
+        Ok(scan)
+    })
+}
+
+/// Record payloads handed to the hashing thread at a time.
+const HASH_BATCH: usize = 4096;
+
+/// The frame walk of [`scan`]; every record payload read goes to `hashes`.
+fn scan_frames(
+    dir: &Path,
+    hashes: &std::sync::mpsc::SyncSender<Vec<Vec<u8>>>,
+) -> Result<Scan, LogError> {
+    let mut to_hash: Vec<Vec<u8>> = Vec::with_capacity(HASH_BATCH);
+    let send = |batch: &mut Vec<Vec<u8>>| -> Result<(), LogError> {
+        hashes
+            .send(std::mem::replace(batch, Vec::with_capacity(HASH_BATCH)))
+            .map_err(|_| io_err(dir, io::Error::other("the leaf-hashing thread stopped")))
+    };
     let segs = list_segments(dir)?;
     let mut scan = Scan::default();
     let n = segs.len();
@@ -334,7 +377,6 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
         }
         let mut reader = FrameReader::open(&path)?;
         let mut pending: Vec<u64> = Vec::new();
-        let mut pending_hashes: Vec<events::merkle::Hash> = Vec::new();
         let mut pending_registry: Vec<u64> = Vec::new();
         let mut committed_end = 0u64;
         loop {
@@ -345,7 +387,10 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
                         pending_registry.push(scan.records() + pending.len() as u64);
                     }
                     pending.push(f.offset);
-                    pending_hashes.push(events::merkle::leaf_hash(&f.payload));
+                    to_hash.push(f.payload);
+                    if to_hash.len() == HASH_BATCH {
+                        send(&mut to_hash)?;
+                    }
                 }
                 Ok(Some(f)) => {
                     let size = scan.records() + pending.len() as u64;
@@ -370,7 +415,6 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
                         }
                     }
                     scan.offsets.append(&mut pending);
-                    scan.leaf_hashes.append(&mut pending_hashes);
                     scan.registry_seqs.append(&mut pending_registry);
                     scan.checkpoints.push((size, si, f.offset));
                     scan.last_checkpoint = Some(f.payload);
@@ -415,6 +459,9 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
             ));
         }
         scan.segments.push((first, path, committed_end));
+    }
+    if !to_hash.is_empty() {
+        send(&mut to_hash)?;
     }
     Ok(scan)
 }
