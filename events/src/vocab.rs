@@ -63,41 +63,126 @@ where
 
 /// An identifier chosen by the registering party: 1 to 64 bytes of
 /// `[A-Za-z0-9._:/-]`. Ids are data, never object keys in canonical JSON.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Id(String);
+///
+/// An id of up to [`ID_INLINE_BYTES`] bytes (nearly every id: `hn.changsha`,
+/// `ent-zhangjiajie-00072`, `case-2026-000100`) is kept inside the value, a
+/// longer one on the heap: the domain model holds millions of ids, and a
+/// `String` each cost a heap block of 32 bytes besides. Equality, order and
+/// hashing are those of the text.
+#[derive(Clone)]
+pub struct Id(IdRepr);
+
+/// The longest id kept inline (the value stays the size of a `String`).
+pub const ID_INLINE_BYTES: usize = 22;
+
+#[derive(Clone)]
+enum IdRepr {
+    Inline {
+        len: u8,
+        bytes: [u8; ID_INLINE_BYTES],
+    },
+    Heap(Box<str>),
+}
 
 impl Id {
     pub fn new(s: impl Into<String>) -> Result<Id, String> {
         let s = s.into();
+        Id::parse(&s)
+    }
+
+    /// Checks `s` and makes an id of it without allocating when it is short.
+    pub fn parse(s: &str) -> Result<Id, String> {
         let ok_char = |c: u8| c.is_ascii_alphanumeric() || b"._:/-".contains(&c);
         if s.is_empty() || s.len() > ID_BYTES_MAX || !s.bytes().all(ok_char) {
             return Err(format!(
                 "id {s:?} must be 1 to {ID_BYTES_MAX} characters of A-Z a-z 0-9 . _ : / -"
             ));
         }
-        Ok(Id(s))
+        Ok(Id(match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= ID_INLINE_BYTES => {
+                let mut bytes = [0u8; ID_INLINE_BYTES];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                IdRepr::Inline { len, bytes }
+            }
+            _ => IdRepr::Heap(s.into()),
+        }))
     }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            IdRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            IdRepr::Heap(s) => s.as_bytes(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Inline ids were checked to be ASCII when made.
+            IdRepr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            IdRepr::Heap(s) => s,
+        }
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Id {}
+
+impl PartialOrd for Id {
+    fn partial_cmp(&self, other: &Id) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Id {
+    /// The order of the text (`str`'s order is that of its bytes).
+    fn cmp(&self, other: &Id) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for Id {
+    /// Hashes as the text does.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Id::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Id;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Id, E> {
+                Id::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0)
+        write!(f, "{:?}", self.as_str())
     }
 }
 
@@ -1100,3 +1185,39 @@ impl Event {
 /// [`Timestamp`] are re-exported here for callers building events.
 pub type BusinessTime = OffsetTime;
 pub type LedgerTime = Timestamp;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_inline_or_not_compare_hash_and_serialize_as_their_text() {
+        use std::hash::BuildHasher;
+        assert_eq!(std::mem::size_of::<Id>(), std::mem::size_of::<String>());
+        let long = "x".repeat(ID_BYTES_MAX);
+        let texts = [
+            "a",
+            "hn.changsha",
+            "hn.zhangjiajie.jingxie",  // 22 bytes: inline
+            "hn.zhangjiajie.jingxie1", // 23 bytes: on the heap
+            "ent-zhangjiajie-00072",
+            long.as_str(),
+        ];
+        let ids: Vec<Id> = texts.iter().map(|t| Id::new(*t).unwrap()).collect();
+        let state = std::collections::hash_map::RandomState::new();
+        for (a, ta) in ids.iter().zip(texts) {
+            assert_eq!(a.as_str(), ta);
+            assert_eq!(a.to_string(), ta);
+            assert_eq!(serde_json::to_string(a).unwrap(), format!("\"{ta}\""));
+            let back: Id = serde_json::from_str(&format!("\"{ta}\"")).unwrap();
+            assert_eq!(&back, a);
+            assert_eq!(state.hash_one(a), state.hash_one(ta));
+            for (b, tb) in ids.iter().zip(texts) {
+                assert_eq!(a.cmp(b), ta.cmp(tb), "{ta} vs {tb}");
+                assert_eq!(a == b, ta == tb);
+            }
+        }
+        assert!(Id::new("x".repeat(ID_BYTES_MAX + 1)).is_err());
+        assert!(serde_json::from_str::<Id>("\"a b\"").is_err());
+    }
+}
