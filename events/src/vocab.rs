@@ -70,18 +70,48 @@ where
 /// `String` each cost a heap block of 32 bytes besides. Equality, order and
 /// hashing are those of the text.
 #[derive(Clone)]
-pub struct Id(IdRepr);
+pub struct Id(Compact);
 
-/// The longest id kept inline (the value stays the size of a `String`).
+/// The longest id or text kept inline (the value stays the size of a `String`).
 pub const ID_INLINE_BYTES: usize = 22;
 
+/// A string kept inside the value up to [`ID_INLINE_BYTES`] bytes and on
+/// the heap beyond: the storage of [`Id`] and [`Text`].
 #[derive(Clone)]
-enum IdRepr {
+enum Compact {
     Inline {
         len: u8,
         bytes: [u8; ID_INLINE_BYTES],
     },
     Heap(Box<str>),
+}
+
+impl Compact {
+    fn new(s: &str) -> Compact {
+        match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= ID_INLINE_BYTES => {
+                let mut bytes = [0u8; ID_INLINE_BYTES];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Compact::Inline { len, bytes }
+            }
+            _ => Compact::Heap(s.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Compact::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Compact::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // The bytes are a whole `&str` copied in, so always UTF-8.
+            Compact::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
+            Compact::Heap(s) => s,
+        }
+    }
 }
 
 impl Id {
@@ -98,29 +128,15 @@ impl Id {
                 "id {s:?} must be 1 to {ID_BYTES_MAX} characters of A-Z a-z 0-9 . _ : / -"
             ));
         }
-        Ok(Id(match u8::try_from(s.len()) {
-            Ok(len) if s.len() <= ID_INLINE_BYTES => {
-                let mut bytes = [0u8; ID_INLINE_BYTES];
-                bytes[..s.len()].copy_from_slice(s.as_bytes());
-                IdRepr::Inline { len, bytes }
-            }
-            _ => IdRepr::Heap(s.into()),
-        }))
+        Ok(Id(Compact::new(s)))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        match &self.0 {
-            IdRepr::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            IdRepr::Heap(s) => s.as_bytes(),
-        }
+        self.0.as_bytes()
     }
 
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // Inline ids were checked to be ASCII when made.
-            IdRepr::Inline { .. } => std::str::from_utf8(self.as_bytes()).unwrap_or_default(),
-            IdRepr::Heap(s) => s,
-        }
+        self.0.as_str()
     }
 }
 
@@ -186,14 +202,20 @@ impl fmt::Debug for Id {
     }
 }
 
-/// Free text: at most [`TEXT_BYTES_MAX`] bytes, no control characters except newline.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Default)]
-#[serde(transparent)]
-pub struct Text(String);
+/// Free text: at most [`TEXT_BYTES_MAX`] bytes, no control characters
+/// except newline. Short texts (a person's name, a division) are kept inline
+/// like short ids; equality and hashing are those of the text.
+#[derive(Clone)]
+pub struct Text(Compact);
 
 impl Text {
     pub fn new(s: impl Into<String>) -> Result<Text, String> {
         let s = s.into();
+        Text::parse(&s)
+    }
+
+    /// Checks `s` and makes a text of it without allocating when it is short.
+    pub fn parse(s: &str) -> Result<Text, String> {
         if s.len() > TEXT_BYTES_MAX {
             return Err(format!(
                 "text is {} bytes; at most {TEXT_BYTES_MAX} are allowed",
@@ -203,28 +225,65 @@ impl Text {
         if s.chars().any(|c| c.is_control() && c != '\n') {
             return Err("text may not contain control characters other than newline".into());
         }
-        Ok(Text(s))
+        Ok(Text(Compact::new(s)))
     }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text(Compact::new(""))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.0.as_bytes() == other.0.as_bytes()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Text::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a text")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Text, E> {
+                Text::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0)
+        write!(f, "{:?}", self.as_str())
     }
 }
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -1218,6 +1277,23 @@ mod tests {
             }
         }
         assert!(Id::new("x".repeat(ID_BYTES_MAX + 1)).is_err());
+        // Texts: inline up to 22 bytes (7 Chinese characters), multi-byte included.
+        for t in [
+            "",
+            "王建国",
+            "经济合作局投诉科",
+            "湖南省人民政府经济研究信息中心",
+            "a\nb",
+        ] {
+            let x = Text::new(t).unwrap();
+            assert_eq!(x.as_str(), t);
+            assert_eq!(x, Text::new(t.to_string()).unwrap());
+            assert_eq!(state.hash_one(&x), state.hash_one(t));
+            let back: Text = serde_json::from_str(&serde_json::to_string(&x).unwrap()).unwrap();
+            assert_eq!(back, x);
+        }
+        assert_eq!(Text::default().as_str(), "");
+        assert!(serde_json::from_str::<Text>("\"a\\u0001\"").is_err());
         assert!(serde_json::from_str::<Id>("\"a b\"").is_err());
     }
 }
