@@ -710,8 +710,9 @@ impl LogIndex {
         Ok(payload)
     }
 
-    /// The bytes of record `seq` (its Merkle leaf), checked against the frame checksum.
-    pub fn read_leaf(&self, seq: u64) -> io::Result<Vec<u8>> {
+    /// Where record `seq` is: its index in `offsets`, its frame offset, and
+    /// the index of its segment.
+    fn locate(&self, seq: u64) -> io::Result<(usize, u64, usize)> {
         let i = usize::try_from(seq).unwrap_or(usize::MAX);
         let Some(&offset) = self.offsets.get(i) else {
             return Err(not_found(format!(
@@ -723,6 +724,12 @@ impl LogIndex {
             .segments
             .partition_point(|(first, _)| *first <= seq)
             .saturating_sub(1);
+        Ok((i, offset, s))
+    }
+
+    /// The bytes of record `seq` (its Merkle leaf), checked against the frame checksum.
+    pub fn read_leaf(&self, seq: u64) -> io::Result<Vec<u8>> {
+        let (i, offset, s) = self.locate(seq)?;
         // The next record's frame starts where this one ends, unless a
         // checkpoint frame or a new segment comes between (then a guess).
         let next_in_segment = self
@@ -750,17 +757,7 @@ impl LogIndex {
         };
         let mut seq = range.start;
         while seq < range.end {
-            let i = usize::try_from(seq).unwrap_or(usize::MAX);
-            let Some(&first_offset) = self.offsets.get(i) else {
-                return Err(not_found(format!(
-                    "seq {seq} is not in the ledger (size {})",
-                    self.size()
-                )));
-            };
-            let s = self
-                .segments
-                .partition_point(|(first, _)| *first <= seq)
-                .saturating_sub(1);
+            let (_, first_offset, s) = self.locate(seq)?;
             // The records of this segment within the range, and where their
             // frames end: the next record's frame if it is in this segment,
             // else a guess, completed record by record below if short.

@@ -73,15 +73,7 @@ fn malformed(m: impl Into<String>) -> Rejection {
 impl Record {
     /// Parses one leaf, refusing anything that is not exactly canonical.
     pub fn parse(bytes: &[u8]) -> Result<Record, Rejection> {
-        if bytes.len() > RECORD_BYTES_MAX {
-            return Err(Rejection::new(
-                Code::RecordTooLarge,
-                format!(
-                    "record is {} bytes; the limit is {RECORD_BYTES_MAX}",
-                    bytes.len()
-                ),
-            ));
-        }
+        // The fast path takes no record over the size limit; the tree path refuses it.
         if let Some(r) = Record::parse_simple(bytes) {
             return Ok(r);
         }
