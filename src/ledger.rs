@@ -445,7 +445,19 @@ fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Resu
             .mode(sled::Mode::HighThroughput)
             .open()
     };
-    let db = match open() {
+    // sled's own threads may hold its lock file for a moment after the
+    // previous handle in this process was dropped (a close then an open):
+    // that is waited out, never taken for an unreadable index.
+    let mut tries = 0;
+    let mut opened = open();
+    while matches!(&opened, Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("could not acquire lock"))
+        && tries < 40
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        tries += 1;
+        opened = open();
+    }
+    let db = match opened {
         Ok(db) => db,
         Err(e) => {
             notices.push(format!(

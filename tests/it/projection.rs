@@ -161,7 +161,16 @@ fn a_snapshot_cut_short_is_discarded_and_a_legacy_one_in_sled_is_removed() {
         std::fs::write(snapshot(&data), &text[..text.len() - 10]).unwrap();
         assert!(projstore::meta(&data).unwrap().is_none());
         // What an earlier version left in the index: a `projection` tree.
-        let db = sled::open(data.join("index")).unwrap();
+        // sled's threads of the closed ledger may hold its lock a moment longer.
+        let mut db = sled::open(data.join("index"));
+        for _ in 0..100 {
+            if db.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            db = sled::open(data.join("index"));
+        }
+        let db = db.unwrap();
         db.open_tree("projection")
             .unwrap()
             .insert(b"meta", &b"{}"[..])
