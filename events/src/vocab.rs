@@ -174,19 +174,23 @@ impl Serialize for Id {
     }
 }
 
+/// Reads a string through the check that makes a value of it (`Id::parse`,
+/// `Text::parse`), without a temporary `String`.
+struct Checked<T>(fn(&str) -> Result<T, String>, &'static str);
+
+impl<T> serde::de::Visitor<'_> for Checked<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.1)
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        (self.0)(s).map_err(E::custom)
+    }
+}
+
 impl<'de> Deserialize<'de> for Id {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Id;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an id")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Id, E> {
-                Id::parse(s).map_err(E::custom)
-            }
-        }
-        d.deserialize_str(V)
+        d.deserialize_str(Checked(Id::parse, "an id"))
     }
 }
 
@@ -261,17 +265,7 @@ impl Serialize for Text {
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Text;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a text")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Text, E> {
-                Text::parse(s).map_err(E::custom)
-            }
-        }
-        d.deserialize_str(V)
+        d.deserialize_str(Checked(Text::parse, "a text"))
     }
 }
 
