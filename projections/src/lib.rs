@@ -21,6 +21,7 @@
 
 pub mod calendar;
 pub mod evidence;
+pub mod list;
 pub mod model;
 pub mod rules;
 pub mod table;

@@ -22,6 +22,7 @@
 //! Every collection is a `BTreeMap` or a `Vec` in seq order, so iteration and
 //! [`Model::digest`] are deterministic.
 
+use crate::list::List;
 use events::keys::{Party, Role};
 use events::statement::Statement;
 use events::time::{Date, OffsetTime, Timestamp};
@@ -119,7 +120,6 @@ impl At {
 pub struct TimelineEntry {
     pub seq: u64,
     /// The event type's wire name (`case_referred`, ...).
-    #[serde(deserialize_with = "event_kind_name")]
     pub kind: KindName,
     pub occurred_at: OffsetTime,
 }
@@ -328,7 +328,7 @@ pub struct Mediation {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JointHandling {
     pub at: At,
-    pub bodies: Vec<Id>,
+    pub bodies: List<Id>,
     pub on_site: bool,
 }
 
@@ -377,24 +377,24 @@ pub struct Case {
     /// The current R8 chain; a referral clears it until the new body assigns one.
     pub chain: Option<ResponsibilityChain>,
     /// Every chain ever assigned, in order.
-    pub chains: Vec<ResponsibilityChain>,
-    pub referrals: Vec<Referral>,
+    pub chains: List<ResponsibilityChain>,
+    pub referrals: List<Referral>,
     pub first_reply: Option<FirstReply>,
     pub extended: Option<Noted>,
-    pub progress_notices: Vec<At>,
-    pub mediations: Vec<Mediation>,
-    pub joint: Vec<JointHandling>,
-    pub reported_to_government: Vec<GovernmentReport>,
-    pub resolutions: Vec<Resolution>,
+    pub progress_notices: List<At>,
+    pub mediations: List<Mediation>,
+    pub joint: List<JointHandling>,
+    pub reported_to_government: List<GovernmentReport>,
+    pub resolutions: List<Resolution>,
     /// Losses recovered as stated by the latest resolution (a later resolution
     /// states the total again, it does not add to it).
     pub losses_recovered: Fen,
-    pub ratings: Vec<RatingEntry>,
-    pub reopenings: Vec<Noted>,
+    pub ratings: List<RatingEntry>,
+    pub reopenings: List<Noted>,
     pub closed: Option<At>,
     pub withdrawn: Option<Noted>,
-    pub accountability: Vec<u64>,
-    pub timeline: Vec<TimelineEntry>,
+    pub accountability: List<u64>,
+    pub timeline: List<TimelineEntry>,
 }
 
 impl Case {
@@ -496,13 +496,13 @@ pub struct Promise {
     pub status: PromiseStatus,
     pub kept: Option<At>,
     pub breach: Option<Breach>,
-    pub variations: Vec<Variation>,
+    pub variations: List<Variation>,
     pub voided: Option<Noted>,
-    pub disputes: Vec<Dispute>,
-    pub payments: Vec<Payment>,
+    pub disputes: List<Dispute>,
+    pub payments: List<Payment>,
     pub compensation_paid: Fen,
-    pub accountability: Vec<u64>,
-    pub timeline: Vec<TimelineEntry>,
+    pub accountability: List<u64>,
+    pub timeline: List<TimelineEntry>,
 }
 
 impl Promise {
@@ -582,23 +582,23 @@ pub struct Inspection {
     pub department: Id,
     pub enterprise: Id,
     /// The items requested (or conducted, for an inspection never requested).
-    pub items: Vec<Id>,
+    pub items: List<Id>,
     pub emergency: bool,
     pub reason: Option<Text>,
     pub requested: Option<At>,
     pub approved: Option<Approval>,
     pub registered: Option<Registration>,
     pub conducted: Option<Conduct>,
-    pub fees: Vec<Fee>,
+    pub fees: List<Fee>,
     pub fee_total: Fen,
     pub flags: InspectionFlags,
     /// The earlier inspections this one repeats.
-    pub repeats_of: Vec<Id>,
+    pub repeats_of: List<Id>,
     /// This inspection's number among the enterprise's inspections conducted
     /// in the same calendar year (business date in Shanghai).
     pub yearly_count: u32,
-    pub accountability: Vec<u64>,
-    pub timeline: Vec<TimelineEntry>,
+    pub accountability: List<u64>,
+    pub timeline: List<TimelineEntry>,
 }
 
 impl Inspection {
@@ -683,10 +683,10 @@ pub struct Project {
     /// a stall does not lower it.
     pub progress: ProjectStatus,
     pub started: Option<At>,
-    pub milestones: Vec<MilestoneEntry>,
-    pub funds: Vec<Funds>,
+    pub milestones: List<MilestoneEntry>,
+    pub funds: List<Funds>,
     pub funds_arrived: Fen,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: List<TimelineEntry>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -716,7 +716,6 @@ pub struct AccountabilityRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorrectionEntry {
     pub at: At,
-    #[serde(deserialize_with = "event_kind_name")]
     pub target_kind: KindName,
     /// The superseding values by field name, in force from `at.seq` on.
     pub values: BTreeMap<String, serde_json::Value>,
@@ -737,7 +736,6 @@ pub enum RecordSubject {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordRef {
-    #[serde(deserialize_with = "event_kind_name")]
     pub kind: KindName,
     pub subject: RecordSubject,
 }
@@ -934,18 +932,45 @@ pub struct Model {
     pub projects_by_city: ByKeyAndDate,
 }
 
-/// An event type's wire name. An alias rather than `&'static str` written out,
-/// because serde's derive would otherwise try to borrow it from the input.
-pub type KindName = &'static str;
+/// An event type, held as its kind (one byte) and written as its wire name
+/// (`case_referred`, …), as the persisted model and the digest have it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KindName(pub EventKind);
 
-/// Reads back an event type name as the `'static` name of its kind, so that a
-/// persisted model (see the ledger's projection store) decodes to exactly the
-/// state it was saved from.
-fn event_kind_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let s = String::deserialize(d)?;
-    EventKind::from_name(&s)
-        .map(EventKind::name)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown event type {s:?}")))
+impl KindName {
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl std::ops::Deref for KindName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.name()
+    }
+}
+
+impl std::fmt::Display for KindName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl Serialize for KindName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+/// Reads back an event type name, so that a persisted model (see the
+/// ledger's projection store) decodes to exactly the state it was saved from.
+impl<'de> Deserialize<'de> for KindName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        EventKind::from_name(&s)
+            .map(KindName)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown event type {s:?}")))
+    }
 }
 
 /// Domain separation for [`Model::digest`].
@@ -954,7 +979,7 @@ const DIGEST_CONTEXT: &str = "gov-enterprise-ledger 2026 projections model state
 fn timeline(rec: &Applied) -> TimelineEntry {
     TimelineEntry {
         seq: rec.seq,
-        kind: rec.statement.event.kind().name(),
+        kind: KindName(rec.statement.event.kind()),
         occurred_at: rec.statement.occurred_at,
     }
 }
@@ -1124,7 +1149,7 @@ impl Model {
                 let breach = self
                     .records
                     .get(&c.target_seq)
-                    .is_some_and(|r| r.kind == EventKind::PromiseBreached.name());
+                    .is_some_and(|r| r.kind.0 == EventKind::PromiseBreached);
                 let forbidden = c
                     .values
                     .get("excuse")
@@ -1279,8 +1304,8 @@ impl Model {
         if let Some(t) = self.derived_trigger_of(rec, &flags) {
             self.derived_triggers.insert(rec.seq, t);
         }
-        let kind = rec.statement.event.kind().name();
-        if is_correctable_kind(kind) {
+        let kind = KindName(rec.statement.event.kind());
+        if is_correctable_kind(&kind) {
             if let Some(subject) = self.subject_of(&rec.statement.event) {
                 self.records.insert(rec.seq, RecordRef { kind, subject });
             }
@@ -1397,7 +1422,7 @@ impl Model {
                 c.procedure = Some(Procedure::Joint);
                 c.joint.push(JointHandling {
                     at,
-                    bodies: e.bodies.clone(),
+                    bodies: e.bodies.clone().into(),
                     on_site: e.on_site,
                 });
             }),
@@ -1482,13 +1507,13 @@ impl Model {
                         status: PromiseStatus::Made,
                         kept: None,
                         breach: None,
-                        variations: Vec::new(),
+                        variations: List::new(),
                         voided: None,
-                        disputes: Vec::new(),
-                        payments: Vec::new(),
+                        disputes: List::new(),
+                        payments: List::new(),
                         compensation_paid: Fen::ZERO,
-                        accountability: Vec::new(),
-                        timeline: vec![timeline(rec)],
+                        accountability: List::new(),
+                        timeline: List::one(timeline(rec)),
                     });
             }
             Event::PromiseKept(e) => self.on_promise(&e.promise, rec, |p| {
@@ -1552,20 +1577,20 @@ impl Model {
                         id: r.inspection.clone(),
                         department: r.department.clone(),
                         enterprise: r.enterprise.clone(),
-                        items: r.items.clone(),
+                        items: r.items.clone().into(),
                         emergency: r.emergency,
                         reason: Some(r.reason.clone()),
                         requested: Some(at),
                         approved: None,
                         registered: None,
                         conducted: None,
-                        fees: Vec::new(),
+                        fees: List::new(),
                         fee_total: Fen::ZERO,
                         flags: InspectionFlags::default(),
-                        repeats_of: Vec::new(),
+                        repeats_of: List::new(),
                         yearly_count: 0,
-                        accountability: Vec::new(),
-                        timeline: vec![timeline(rec)],
+                        accountability: List::new(),
+                        timeline: List::one(timeline(rec)),
                     });
             }
             Event::InspectionApproved(e) => {
@@ -1614,10 +1639,10 @@ impl Model {
                         status: ProjectStatus::Signed,
                         progress: ProjectStatus::Signed,
                         started: None,
-                        milestones: Vec::new(),
-                        funds: Vec::new(),
+                        milestones: List::new(),
+                        funds: List::new(),
                         funds_arrived: Fen::ZERO,
-                        timeline: vec![timeline(rec)],
+                        timeline: List::one(timeline(rec)),
                     });
             }
             Event::ProjectMilestoneReached(m) => {
@@ -1788,22 +1813,22 @@ impl Model {
             rejected: None,
             responsible,
             chain: None,
-            chains: Vec::new(),
-            referrals: Vec::new(),
+            chains: List::new(),
+            referrals: List::new(),
             first_reply: None,
             extended: None,
-            progress_notices: Vec::new(),
-            mediations: Vec::new(),
-            joint: Vec::new(),
-            reported_to_government: Vec::new(),
-            resolutions: Vec::new(),
+            progress_notices: List::new(),
+            mediations: List::new(),
+            joint: List::new(),
+            reported_to_government: List::new(),
+            resolutions: List::new(),
             losses_recovered: Fen::ZERO,
-            ratings: Vec::new(),
-            reopenings: Vec::new(),
+            ratings: List::new(),
+            reopenings: List::new(),
             closed: None,
             withdrawn: None,
-            accountability: Vec::new(),
-            timeline: vec![timeline(rec)],
+            accountability: List::new(),
+            timeline: List::one(timeline(rec)),
         };
         self.cases.insert(f.case.clone(), case);
         if let Some(t) = f
@@ -1832,20 +1857,20 @@ impl Model {
                 id: c.inspection.clone(),
                 department: c.department.clone(),
                 enterprise: c.enterprise.clone(),
-                items: c.items.clone(),
+                items: c.items.clone().into(),
                 emergency: false,
                 reason: None,
                 requested: None,
                 approved: None,
                 registered: None,
                 conducted: None,
-                fees: Vec::new(),
+                fees: List::new(),
                 fee_total: Fen::ZERO,
                 flags: InspectionFlags::default(),
-                repeats_of: Vec::new(),
+                repeats_of: List::new(),
                 yearly_count: 0,
-                accountability: Vec::new(),
-                timeline: Vec::new(),
+                accountability: List::new(),
+                timeline: List::new(),
             });
         insp.conducted = Some(Conduct {
             at,
@@ -1857,7 +1882,7 @@ impl Model {
         insp.flags.approval_pending = a.approval_pending;
         insp.flags.repeated = !a.repeats_of.is_empty();
         insp.flags.over_cap = a.over_cap;
-        insp.repeats_of = a.repeats_of;
+        insp.repeats_of = a.repeats_of.into();
         insp.yearly_count = a.yearly_count;
         insp.touch(rec);
         let enterprise = insp.enterprise.clone();
@@ -1882,7 +1907,7 @@ impl Model {
             });
         let seq = c.target_seq;
         for (field, raw) in &c.values {
-            let Some(t) = correctable_field(target.kind, field) else {
+            let Some(t) = correctable_field(&target.kind, field) else {
                 continue;
             };
             let Ok(v) = decode_field(t, raw) else {
@@ -1907,7 +1932,7 @@ impl Model {
     /// Fields the state does not hold are kept only with the correction.
     fn correct_field(&mut self, seq: u64, target: &RecordRef, field: &str, v: FieldValue) {
         use FieldValue as V;
-        match (&target.subject, target.kind, field, v) {
+        match (&target.subject, target.kind.name(), field, v) {
             (RecordSubject::Case(id), kind, _, v) => {
                 let Some(c) = self.cases.get_mut(id) else {
                     return;
@@ -2252,7 +2277,10 @@ mod tests {
         assert_eq!(case.losses_recovered, fen(450_000));
         assert_eq!(case.resolutions[0].outcome, Outcome::Upheld);
         assert_eq!(w.model.corrections[&resolution].len(), 1);
-        assert_eq!(case.timeline.last().map(|t| t.kind), Some("correction"));
+        assert_eq!(
+            case.timeline.last().map(|t| t.kind.name()),
+            Some("correction")
+        );
         // As of the seq before the correction, the original stands.
         let before = w.rebuild(Some(seq - 1));
         assert_eq!(before.cases[&id("c1")].losses_recovered, fen(500_000));

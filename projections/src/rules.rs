@@ -1094,7 +1094,7 @@ fn check_correction(m: &Model, c: &events::vocab::Correction) -> Checked {
         )
     })?;
     for (field, value) in &c.values {
-        let Some(t) = crate::model::correctable_field(target.kind, field) else {
+        let Some(t) = crate::model::correctable_field(&target.kind, field) else {
             return Err(refuse(
                 RuleCode::CorrectionFieldNotCorrectable,
                 format!(

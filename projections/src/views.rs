@@ -20,7 +20,9 @@
 use crate::calendar::{BeyondCalendar, Calendar};
 use crate::model::{fen_add, Case, CaseState, Model, ResponsibilityChain, TimelineEntry};
 use events::time::{Date, OffsetTime, Timestamp};
-use events::vocab::{BodyKind, Category, Dimension, Fen, Id, Procedure, Rating, Text, Weights};
+use events::vocab::{
+    BodyKind, Category, Dimension, EventKind, Fen, Id, Procedure, Rating, Text, Weights,
+};
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -208,9 +210,9 @@ fn deadlines(cal: &Calendar, c: &Case) -> Deadlines {
 fn closed_at(c: &Case, at: Timestamp) -> bool {
     let mut closed = false;
     for e in c.timeline.iter().filter(|e| e.occurred_at.instant() <= at) {
-        match e.kind {
-            "case_closed" => closed = true,
-            "case_reopened" => closed = false,
+        match e.kind.0 {
+            EventKind::CaseClosed => closed = true,
+            EventKind::CaseReopened => closed = false,
             _ => {}
         }
     }
@@ -222,9 +224,11 @@ fn closed_at(c: &Case, at: Timestamp) -> bool {
 fn owes(c: &Case, at: Timestamp) -> bool {
     let mut open = true;
     for e in c.timeline.iter().filter(|e| e.occurred_at.instant() <= at) {
-        match e.kind {
-            "complaint_rejected" | "complaint_withdrawn" | "case_closed" => open = false,
-            "case_reopened" => open = true,
+        match e.kind.0 {
+            EventKind::ComplaintRejected
+            | EventKind::ComplaintWithdrawn
+            | EventKind::CaseClosed => open = false,
+            EventKind::CaseReopened => open = true,
             _ => {}
         }
     }
@@ -427,7 +431,7 @@ pub fn case_view(model: &Model, cal: &Calendar, case: &Id, at: Timestamp) -> Opt
         result_due: dl.result_due,
         progress_notices_due: dl.notices_due,
         cap: dl.cap,
-        timeline: c.timeline.clone(),
+        timeline: c.timeline.to_vec(),
     })
 }
 
