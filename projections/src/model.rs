@@ -22,7 +22,7 @@
 //! Every collection is a `BTreeMap` or a `Vec` in seq order, so iteration and
 //! [`Model::digest`] are deterministic.
 
-use crate::list::List;
+use crate::list::{List, SeqMap};
 use events::keys::{Party, Role};
 use events::statement::Statement;
 use events::time::{Date, OffsetTime, Timestamp};
@@ -909,7 +909,7 @@ pub struct Model {
     pub evaluation_feedback: BTreeMap<Id, BTreeMap<u32, Vec<Feedback>>>,
     pub accountability: Vec<AccountabilityRecord>,
     /// Correctable records by seq, so corrections can find their subject.
-    pub records: BTreeMap<u64, RecordRef>,
+    pub records: SeqMap<RecordRef>,
     /// target seq → the corrections naming it, in seq order.
     pub corrections: BTreeMap<u64, Vec<CorrectionEntry>>,
     /// Records that must open a derived complaint (keyed by their seq).
