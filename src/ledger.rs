@@ -498,7 +498,7 @@ impl Ledger {
         let lock = lock_dir(dir)?;
         let mut notices = Vec::new();
         let log_dir = dir.join("log");
-        let mut scan = log::scan(&log_dir)?;
+        let mut scan = log::scan(&log_dir, log::LeafHashes::Compute)?;
         if let Some(msg) = log::cut_tail(&mut scan)? {
             notices.push(msg);
         }
@@ -1713,64 +1713,82 @@ pub fn receipt_from(log: &LogIndex, seq: u64) -> anyhow::Result<Receipt> {
 #[derive(Debug, Clone)]
 pub struct Rebuilt {
     pub records: u64,
-    /// Opening the ledger with no projection: the log scan, the index check
-    /// and the replay of every record, then the snapshot saved.
+    /// The log scan (frames checked), the fold of every record, and the
+    /// snapshot saved.
     pub seconds: f64,
     pub digest: [u8; 32],
     /// Bytes of the snapshot saved.
     pub snapshot_bytes: u64,
 }
 
-/// Discards the persisted projection and rebuilds it from the log (the
-/// ledger must not be open elsewhere: this takes its lock).
+/// Discards the persisted projection and rebuilds it from the log: every
+/// committed record folded in order (`reads::fold`, the replay start-up
+/// uses), then the snapshot saved. It holds the data directory's lock
+/// throughout, so no ledger serves meanwhile, and touches nothing else: the
+/// derived index and Merkle store are the ledger's to check when it opens.
 pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
     if !dir.join("log").is_dir() {
         bail!("{} is not a ledger data directory (no log/)", dir.display());
     }
-    {
-        let _lock = lock_dir(dir)?;
-        projstore::clear(dir)?;
-    }
+    let _lock = lock_dir(dir)?;
+    projstore::clear(dir)?;
     let t = Instant::now();
-    let l = Ledger::open(dir, Config::default())?;
-    let records = l.head().size;
-    let digest = l
-        .model_digest()
-        .ok_or_else(|| anyhow::anyhow!("the model is unavailable"))?;
-    l.close()?;
-    let seconds = t.elapsed().as_secs_f64();
-    let snapshot_bytes = projstore::meta(dir)?.map_or(0, |m| m.bytes);
+    let view = LogView::open_records(dir)?;
+    let folded = crate::reads::fold_view(&view, crate::reads::AsOf::default())?;
+    let head = record::chain_hash(&view.read_leaf(folded.size - 1)?);
+    drop(view);
+    let digest = folded.model.digest();
+    let meta = projstore::save(dir, &folded.model, folded.size, &head)?;
     Ok(Rebuilt {
-        records,
-        seconds,
+        records: folded.size,
+        seconds: t.elapsed().as_secs_f64(),
         digest,
-        snapshot_bytes,
+        snapshot_bytes: meta.bytes,
     })
 }
 
 /// A read-only view of a data directory built from the log alone: no lock, no
 /// writes, no trust in derived stores (the Merkle tree is recomputed in memory).
-/// Used by `show`, `export` and `proof`, which may run beside a serving ledger.
+/// Used by `show`, `export` and `proof`, which may run beside a serving ledger,
+/// and (opened by [`LogView::open_records`], without the tree) by folds.
 pub struct LogView {
     index: LogIndex,
-    hashes: Vec<Hash>,
+    /// Every stored hash of the Merkle tree; `None` when opened for records only.
+    hashes: Option<Vec<Hash>>,
     pub origin: String,
     /// Unacknowledged bytes after the last checkpoint, ignored here.
     pub tail: Option<String>,
 }
 
 impl LogView {
+    /// Opens the log with its Merkle tree, for proofs and roots.
     pub fn open(dir: &Path) -> anyhow::Result<LogView> {
+        Self::open_with(dir, log::LeafHashes::Compute)
+    }
+
+    /// Opens the log for reading records only (a fold): every frame is still
+    /// checked, but no leaf is hashed and no tree held (64 MB for a million
+    /// records); proofs and roots from this view are refused.
+    pub fn open_records(dir: &Path) -> anyhow::Result<LogView> {
+        Self::open_with(dir, log::LeafHashes::Skip)
+    }
+
+    fn open_with(dir: &Path, leaves: log::LeafHashes) -> anyhow::Result<LogView> {
         let log_dir = dir.join("log");
         if !log_dir.is_dir() {
             bail!("{} is not a ledger data directory (no log/)", dir.display());
         }
-        let mut scan = log::scan(&log_dir)?;
+        let mut scan = log::scan(&log_dir, leaves)?;
         let tail = scan.tail.as_ref().map(|(p, from, bytes, n)| {
             format!("{} holds {bytes} unacknowledged bytes ({n} record frames) after byte {from}; they are not part of the ledger", p.display())
         });
-        let hashes =
-            crate::hashes::stored_hashes(&scan.leaf_hashes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hashes = match leaves {
+            log::LeafHashes::Compute => Some(
+                crate::hashes::stored_hashes(&scan.leaf_hashes)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+            log::LeafHashes::Skip => None,
+        };
         let index = LogIndex::from_scan(&mut scan)?;
         if index.size() == 0 {
             bail!("{} holds no records", dir.display());
@@ -1782,6 +1800,12 @@ impl LogView {
             hashes,
             origin: genesis.signed.statement.origin,
             tail,
+        })
+    }
+
+    fn hashes(&self) -> anyhow::Result<&[Hash]> {
+        self.hashes.as_deref().ok_or_else(|| {
+            anyhow::anyhow!("this view of the log was opened without its Merkle tree")
         })
     }
 
@@ -1819,16 +1843,16 @@ impl LogView {
 
     pub fn inclusion_proof(&self, seq: u64, size: u64) -> anyhow::Result<Vec<Hash>> {
         self.check_size(size)?;
-        merkle::inclusion_proof(size, seq, &self.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+        merkle::inclusion_proof(size, seq, self.hashes()?).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     pub fn consistency_proof(&self, old: u64, new: u64) -> anyhow::Result<Vec<Hash>> {
         self.check_size(new)?;
-        merkle::consistency_proof(new, old, &self.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+        merkle::consistency_proof(new, old, self.hashes()?).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     pub fn root_at(&self, size: u64) -> anyhow::Result<Hash> {
         self.check_size(size)?;
-        merkle::tree_hash(size, &self.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+        merkle::tree_hash(size, self.hashes()?).map_err(|e| anyhow::anyhow!("{e}"))
     }
 }

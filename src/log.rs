@@ -307,10 +307,23 @@ impl Scan {
     }
 }
 
+/// Whether a [`scan`] computes each record's Merkle leaf hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafHashes {
+    /// Compute them ([`Scan::leaf_hashes`]): the ledger and proofs need them.
+    Compute,
+    /// Leave [`Scan::leaf_hashes`] empty: a fold of the records needs only
+    /// their frames (checksums are checked either way).
+    Skip,
+}
+
 /// Scans the whole log, checking every frame. Damage before the last intact
 /// checkpoint frame is an error naming the seq; an unacknowledged tail is
 /// reported in [`Scan::tail`] (the caller decides whether to cut it).
-pub fn scan(dir: &Path) -> Result<Scan, LogError> {
+pub fn scan(dir: &Path, leaves: LeafHashes) -> Result<Scan, LogError> {
+    if leaves == LeafHashes::Skip {
+        return scan_frames(dir, None);
+    }
     // Leaf hashes (SHA-256 of every record) are computed on a second thread
     // while this one reads frames and checks their checksums; they arrive in
     // order, and those of an unacknowledged tail are dropped at the end.
@@ -323,7 +336,7 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
             }
             out
         });
-        let mut scan = scan_frames(dir, &tx)?;
+        let mut scan = scan_frames(dir, Some(&tx))?;
         drop(tx);
         let mut hashes = hasher
             .join()
@@ -343,13 +356,18 @@ pub fn scan(dir: &Path) -> Result<Scan, LogError> {
 /// Record payloads handed to the hashing thread at a time.
 const HASH_BATCH: usize = 4096;
 
-/// The frame walk of [`scan`]; every record payload read goes to `hashes`.
+/// The frame walk of [`scan`]; with `hashes`, every record payload read goes
+/// to it.
 fn scan_frames(
     dir: &Path,
-    hashes: &std::sync::mpsc::SyncSender<Vec<Vec<u8>>>,
+    hashes: Option<&std::sync::mpsc::SyncSender<Vec<Vec<u8>>>>,
 ) -> Result<Scan, LogError> {
     let mut to_hash: Vec<Vec<u8>> = Vec::with_capacity(HASH_BATCH);
     let send = |batch: &mut Vec<Vec<u8>>| -> Result<(), LogError> {
+        let Some(hashes) = hashes else {
+            batch.clear();
+            return Ok(());
+        };
         hashes
             .send(std::mem::replace(batch, Vec::with_capacity(HASH_BATCH)))
             .map_err(|_| io_err(dir, io::Error::other("the leaf-hashing thread stopped")))
@@ -387,9 +405,11 @@ fn scan_frames(
                         pending_registry.push(scan.records() + pending.len() as u64);
                     }
                     pending.push(f.offset);
-                    to_hash.push(f.payload);
-                    if to_hash.len() == HASH_BATCH {
-                        send(&mut to_hash)?;
+                    if hashes.is_some() {
+                        to_hash.push(f.payload);
+                        if to_hash.len() == HASH_BATCH {
+                            send(&mut to_hash)?;
+                        }
                     }
                 }
                 Ok(Some(f)) => {

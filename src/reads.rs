@@ -40,7 +40,11 @@ pub struct Folded {
 
 /// Folds the log up to the prefix `as_of` asks for.
 pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
-    let view = LogView::open(dir)?;
+    fold_view(&LogView::open_records(dir)?, as_of)
+}
+
+/// [`fold`] over a view already open.
+pub fn fold_view(view: &LogView, as_of: AsOf) -> Result<Folded> {
     let limit = match as_of.seq {
         Some(n) if n > view.size() => bail!(
             "--as-of-seq {n} is beyond the ledger's size {}",
@@ -261,7 +265,7 @@ pub fn timeline(dir: &Path, case: &str, as_of: AsOf) -> Result<(Folded, Vec<Time
         .cases
         .get(&id)
         .ok_or_else(|| anyhow!("no case {case} in the first {} records", folded.size))?;
-    let view = LogView::open(dir)?;
+    let view = LogView::open_records(dir)?;
     let proof_size = folded.checkpoint.as_ref().map_or(folded.size, |(s, _)| *s);
     let reg = &folded.registry;
     let mut out = Vec::new();

@@ -344,6 +344,9 @@ pub struct Noted {
     pub reason: Text,
 }
 
+/// A complaint case. A million-record ledger holds ~90k of them, so the
+/// layout counts: histories are exact-length [`List`]s and the notes few
+/// cases have (rejection, extension, withdrawal) are boxed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     pub id: Id,
@@ -369,7 +372,7 @@ pub struct Case {
     pub reopened: u32,
     pub procedure: Option<Procedure>,
     pub accepted: Option<At>,
-    pub rejected: Option<Noted>,
+    pub rejected: Option<Box<Noted>>,
     /// The body responsible as recorded (follow successors with
     /// [`Model::responsible_today`]). R16–R19: the first body contacted owns
     /// the case until it is assigned or referred.
@@ -380,7 +383,7 @@ pub struct Case {
     pub chains: List<ResponsibilityChain>,
     pub referrals: List<Referral>,
     pub first_reply: Option<FirstReply>,
-    pub extended: Option<Noted>,
+    pub extended: Option<Box<Noted>>,
     pub progress_notices: List<At>,
     pub mediations: List<Mediation>,
     pub joint: List<JointHandling>,
@@ -392,7 +395,7 @@ pub struct Case {
     pub ratings: List<RatingEntry>,
     pub reopenings: List<Noted>,
     pub closed: Option<At>,
-    pub withdrawn: Option<Noted>,
+    pub withdrawn: Option<Box<Noted>>,
     pub accountability: List<u64>,
     pub timeline: List<TimelineEntry>,
 }
@@ -1379,10 +1382,10 @@ impl Model {
             }
             Event::ComplaintRejected(e) => self.on_case(&e.case, rec, |c| {
                 c.state = CaseState::Rejected;
-                c.rejected = Some(Noted {
+                c.rejected = Some(Box::new(Noted {
                     at,
                     reason: e.reason.clone(),
-                });
+                }));
             }),
             Event::ResponsibilityAssigned(e) => self.on_case(&e.case, rec, |c| {
                 start_handling(c);
@@ -1439,10 +1442,10 @@ impl Model {
             Event::DeadlineExtended(e) => self.on_case(&e.case, rec, |c| {
                 start_handling(c);
                 if c.extended.is_none() {
-                    c.extended = Some(Noted {
+                    c.extended = Some(Box::new(Noted {
                         at,
                         reason: e.reason.clone(),
-                    });
+                    }));
                 }
             }),
             Event::MediationHeld(e) => self.on_case(&e.case, rec, |c| {
@@ -1486,10 +1489,10 @@ impl Model {
             }),
             Event::ComplaintWithdrawn(e) => self.on_case(&e.case, rec, |c| {
                 c.state = CaseState::Withdrawn;
-                c.withdrawn = Some(Noted {
+                c.withdrawn = Some(Box::new(Noted {
                     at,
                     reason: e.reason.clone(),
-                });
+                }));
             }),
             Event::PromiseMade(p) => {
                 self.promises
