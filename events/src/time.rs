@@ -130,29 +130,33 @@ impl Date {
     /// Builds a date, refusing months and days that do not exist and years
     /// outside 1900..=9999.
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Result<Date, TimeError> {
-        let input = format!("year {y}, month {m}, day {d}");
-        Self::checked(y, m, d, input)
+        Self::checked(y, m, d, || format!("year {y}, month {m}, day {d}"))
     }
 
-    /// The shared validation of `from_ymd` and `parse`; `input` is what the
-    /// error messages quote.
-    fn checked(y: i32, m: u32, d: u32, input: String) -> Result<Date, TimeError> {
+    /// The shared validation of `from_ymd` and `parse`; `input` gives what
+    /// the error messages quote (written only when there is an error).
+    fn checked(
+        y: i32,
+        m: u32,
+        d: u32,
+        input: impl FnOnce() -> String,
+    ) -> Result<Date, TimeError> {
         if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
             return Err(TimeError::OutOfRange {
-                input,
+                input: input(),
                 range: DATE_RANGE,
             });
         }
         if !(1..=12).contains(&m) {
             return Err(TimeError::NoSuchDate {
-                input,
+                input: input(),
                 reason: format!("there is no month {m}"),
             });
         }
         let last = Self::days_in_month(y, m);
         if d == 0 || d > last {
             return Err(TimeError::NoSuchDate {
-                input,
+                input: input(),
                 reason: format!("month {m} of {y} has days 1 to {last}"),
             });
         }
@@ -190,7 +194,7 @@ impl Date {
         let m = digits(b, 5, 2).ok_or_else(bad)?;
         let d = digits(b, 8, 2).ok_or_else(bad)?;
         // Four ASCII digits always fit in an i32.
-        Self::checked(y as i32, m, d, format!("{s:?}"))
+        Self::checked(y as i32, m, d, || format!("{s:?}"))
     }
 
     /// Days since 1970-01-01, which is day 0; earlier dates are negative.
