@@ -135,12 +135,7 @@ impl Date {
 
     /// The shared validation of `from_ymd` and `parse`; `input` gives what
     /// the error messages quote (written only when there is an error).
-    fn checked(
-        y: i32,
-        m: u32,
-        d: u32,
-        input: impl FnOnce() -> String,
-    ) -> Result<Date, TimeError> {
+    fn checked(y: i32, m: u32, d: u32, input: impl FnOnce() -> String) -> Result<Date, TimeError> {
         if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
             return Err(TimeError::OutOfRange {
                 input: input(),

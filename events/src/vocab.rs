@@ -7,6 +7,11 @@
 //! Values are typed so that a decoded event is already valid ("parse, don't
 //! validate"): ids are short ASCII slugs, free text is bounded, money is integer
 //! fen (分), ratings and weights are integers. No floating point anywhere.
+//!
+//! The fields of every body struct are declared in the byte order of their
+//! names: serializing a body then writes its members in canonical (RFC 8785)
+//! order, so checking that a body has one spelling is a comparison with no
+//! value tree built ([`Event::body_serializes_to`]). A test checks every kind.
 
 use crate::keys::{KeyId, Party, PublicKey, Role};
 use crate::time::{Date, OffsetTime, Timestamp};
@@ -457,11 +462,11 @@ pub enum Subject {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Weights {
-    pub service_awareness: u32,
-    pub service_attitude: u32,
-    pub system_implementation: u32,
-    pub law_enforcement: u32,
     pub complaint_handling: u32,
+    pub law_enforcement: u32,
+    pub service_attitude: u32,
+    pub service_awareness: u32,
+    pub system_implementation: u32,
 }
 
 impl Weights {
@@ -480,27 +485,27 @@ impl Weights {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleParameters {
-    /// R1: first reply within this many working days (default 3).
-    pub reply_working_days: u32,
-    /// R3: result within this many days (default 30).
-    pub result_days: u32,
-    /// R4: a progress notice every this many days during an extension (default 15).
-    pub progress_notice_days: u32,
-    /// R4: the extension cap in months from filing (the digit is lost in the source; default 3).
-    pub extension_cap_months: u32,
     /// R19: approval of foreign investment within this many working days (default 3).
     pub approval_working_days: u32,
+    /// R23–R24: weights of the five dimensions, per mille.
+    pub evaluation_weights: Weights,
+    /// R4: the extension cap in months from filing (the digit is lost in the source; default 3).
+    pub extension_cap_months: u32,
     /// Inspections of the same enterprise with overlapping items within this many days are repeats.
     pub inspection_repeat_window_days: u32,
     /// Published yearly cap of inspections per enterprise (国办发〔2024〕54号).
     pub inspection_yearly_cap: u32,
-    /// R22: each city names at least this many monitoring points.
-    pub monitoring_points_min: u32,
+    pub monitoring_filing_day: u32,
     /// R22: monitoring points are filed by this month and day each year (11, 30).
     pub monitoring_filing_month: u32,
-    pub monitoring_filing_day: u32,
-    /// R23–R24: weights of the five dimensions, per mille.
-    pub evaluation_weights: Weights,
+    /// R22: each city names at least this many monitoring points.
+    pub monitoring_points_min: u32,
+    /// R4: a progress notice every this many days during an extension (default 15).
+    pub progress_notice_days: u32,
+    /// R1: first reply within this many working days (default 3).
+    pub reply_working_days: u32,
+    /// R3: result within this many days (default 30).
+    pub result_days: u32,
 }
 
 impl Default for RuleParameters {
@@ -535,27 +540,27 @@ impl Default for RuleParameters {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerGenesis {
+    /// The checkpoint verifier key in C2SP signed-note form (`name+hexid+base64`).
+    pub checkpoint_key: Text,
+    pub clock: Clock,
+    pub description: Text,
     /// The ledger's origin; statements name it so they cannot be replayed elsewhere.
     pub origin: Text,
     /// The root authority's public key; the genesis statement is signed by it.
     pub root_key: PublicKey,
-    /// The checkpoint verifier key in C2SP signed-note form (`name+hexid+base64`).
-    pub checkpoint_key: Text,
     /// The system key: its only role is to append records the ledger derives itself.
     pub system_key: PublicKey,
-    pub clock: Clock,
-    pub description: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BodyRegistered {
     pub body: Id,
-    pub name: Text,
-    pub kind: BodyKind,
     /// The city (a body of kind city_government) this body belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<Id>,
+    pub kind: BodyKind,
+    pub name: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<Id>,
 }
@@ -563,51 +568,51 @@ pub struct BodyRegistered {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BodyReorganised {
+    pub basis: Text,
     pub body: Id,
     pub kind: Reorganisation,
     pub successor: Id,
-    pub basis: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfficeHolderAppointed {
     pub body: Id,
-    pub position: Position,
-    /// The person's name (a person holds a position; promises bind the body, not the person).
-    pub person: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub division: Option<Text>,
+    /// The person's name (a person holds a position; promises bind the body, not the person).
+    pub person: Text,
+    pub position: Position,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseRegistered {
-    pub enterprise: Id,
-    pub name: Text,
-    /// Unified social credit code (统一社会信用代码), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credit_code: Option<Text>,
     /// R7: jurisdiction follows the enterprise's location.
     pub city: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub county: Option<Text>,
+    /// Unified social credit code (统一社会信用代码), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_code: Option<Text>,
+    pub enterprise: Id,
     /// The province the investor comes from (内资: from other provinces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_province: Option<Text>,
+    pub name: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyGranted {
-    pub key: KeyId,
-    pub public_key: PublicKey,
     pub holder: Party,
-    #[serde(deserialize_with = "bounded_list")]
-    pub roles: Vec<Role>,
+    pub key: KeyId,
     /// The office holder using the key, when it is a person's key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person: Option<Text>,
+    pub public_key: PublicKey,
+    #[serde(deserialize_with = "bounded_list")]
+    pub roles: Vec<Role>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -620,8 +625,8 @@ pub struct KeyRevoked {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleParametersSet {
-    pub parameters: RuleParameters,
     pub basis: Text,
+    pub parameters: RuleParameters,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -640,27 +645,27 @@ pub struct CalendarLoaded {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComplaintFiled {
-    pub case: Id,
-    pub enterprise: Id,
-    pub channel: Channel,
-    pub category: Category,
-    pub summary: Text,
     /// The body complained about, when one is named.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against: Option<Id>,
+    pub case: Id,
+    pub category: Category,
+    pub channel: Channel,
     /// The loss the complainant claims, in fen (never shown publicly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_loss: Option<Fen>,
     /// The complainant's contact person (never shown publicly).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Text>,
-    /// R2: urgent or sudden case needing an on-site response the same day.
-    pub urgent: bool,
+    pub enterprise: Id,
     /// R6/R10: major case, reported to the government and supervised by the province.
     pub major: bool,
+    pub summary: Text,
     /// For a case the ledger opened itself: the seq of the record that triggered it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub triggered_by: Option<u64>,
+    /// R2: urgent or sudden case needing an on-site response the same day.
+    pub urgent: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -680,48 +685,48 @@ pub struct ComplaintRejected {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponsibilityAssigned {
-    pub case: Id,
     pub body: Id,
-    /// R8: 一把手负总责, 分管领导具体抓, 业务处室为责任处室.
-    pub head: Text,
+    pub case: Id,
     pub deputy: Text,
     pub division: Text,
     pub handler: Text,
+    /// R8: 一把手负总责, 分管领导具体抓, 业务处室为责任处室.
+    pub head: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FirstReplySent {
     pub case: Id,
-    pub summary: Text,
     /// R2: an on-site response was made.
     pub on_site: bool,
+    pub summary: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseReferred {
     pub case: Id,
-    pub to: Id,
     pub note: Text,
+    pub to: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JointHandlingConvened {
-    pub case: Id,
     #[serde(deserialize_with = "bounded_list")]
     pub bodies: Vec<Id>,
-    pub on_site: bool,
+    pub case: Id,
     pub note: Text,
+    pub on_site: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportedToGovernment {
     pub case: Id,
-    pub to: Id,
     pub summary: Text,
+    pub to: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -741,8 +746,8 @@ pub struct DeadlineExtended {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MediationHeld {
-    pub case: Id,
     pub agreement: bool,
+    pub case: Id,
     pub note: Text,
 }
 
@@ -750,10 +755,10 @@ pub struct MediationHeld {
 #[serde(deny_unknown_fields)]
 pub struct CaseResolved {
     pub case: Id,
-    pub outcome: Outcome,
-    pub summary: Text,
     /// Losses recovered for the enterprise, in fen.
     pub losses_recovered: Fen,
+    pub outcome: Outcome,
+    pub summary: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -790,19 +795,19 @@ pub struct ComplaintWithdrawn {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromiseMade {
-    pub promise: Id,
-    /// The government body bound (never a person).
-    pub body: Id,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub beneficiary: Option<Id>,
-    pub form: PromiseForm,
-    pub terms: Text,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub due: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Fen>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beneficiary: Option<Id>,
+    /// The government body bound (never a person).
+    pub body: Id,
     /// Where the promise is written (minutes number, contract number, notice).
     pub document: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Date>,
+    pub form: PromiseForm,
+    pub promise: Id,
+    pub terms: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -815,21 +820,21 @@ pub struct PromiseKept {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromiseBreached {
-    pub promise: Id,
     pub excuse: Excuse,
     /// The excuse in the body's own words.
     pub excuse_given: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<Fen>,
+    pub promise: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromiseVaried {
+    pub compensation: Fen,
+    pub new_terms: Text,
     pub promise: Id,
     pub public_interest_basis: Text,
-    pub new_terms: Text,
-    pub compensation: Fen,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -842,24 +847,24 @@ pub struct PromiseVoided {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromiseDisputed {
-    pub promise: Id,
     pub claim: Text,
+    pub promise: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromiseDisputeSettled {
+    pub outcome: Text,
     pub promise: Id,
     /// Whether the beneficiary's claim was upheld.
     pub upheld: bool,
-    pub outcome: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompensationPaid {
-    pub promise: Id,
     pub amount: Fen,
+    pub promise: Id,
     pub to: Id,
 }
 
@@ -869,14 +874,14 @@ pub struct CompensationPaid {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionRequested {
-    pub inspection: Id,
     pub department: Id,
+    /// Emergencies may be approved retroactively (国办发〔2024〕54号).
+    pub emergency: bool,
     pub enterprise: Id,
+    pub inspection: Id,
     #[serde(deserialize_with = "bounded_list")]
     pub items: Vec<Id>,
     pub reason: Text,
-    /// Emergencies may be approved retroactively (国办发〔2024〕54号).
-    pub emergency: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -897,20 +902,20 @@ pub struct InspectionRegistered {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionConducted {
-    pub inspection: Id,
     pub department: Id,
     pub enterprise: Id,
+    pub findings: Text,
+    pub inspection: Id,
     #[serde(deserialize_with = "bounded_list")]
     pub items: Vec<Id>,
-    pub findings: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionFeeDemanded {
-    pub inspection: Id,
     pub amount: Fen,
     pub basis: Text,
+    pub inspection: Id,
 }
 
 // ---------------------------------------------------------------------------
@@ -919,63 +924,63 @@ pub struct InspectionFeeDemanded {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSigned {
-    pub project: Id,
-    pub enterprise: Id,
     pub city: Id,
+    pub enterprise: Id,
+    /// R20: one leader and one tracker per project.
+    pub leader: Text,
     /// Where it was signed (e.g. the Central China Expo, 中部博览会).
     pub occasion: Text,
     pub planned_funds: Fen,
-    /// R20: one leader and one tracker per project.
-    pub leader: Text,
+    pub project: Id,
     pub tracker: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectMilestoneReached {
-    pub project: Id,
     pub milestone: Milestone,
     pub note: Text,
+    pub project: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectFundsArrived {
-    pub project: Id,
     pub amount: Fen,
+    pub project: Id,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MonitoringPointNamed {
     pub city: Id,
-    pub enterprise: Id,
     pub county: Text,
+    pub enterprise: Id,
     pub year: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationFeedbackRecorded {
-    pub source: FeedbackSource,
     pub city: Id,
-    pub year: u32,
     pub dimension: Dimension,
     /// An integer score from 0 to 100.
     pub rating: u32,
     /// How many respondents the score summarises (at least 1).
     pub respondents: u32,
+    pub source: FeedbackSource,
+    pub year: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountabilityImposed {
-    pub subject: Subject,
     pub body: Id,
+    pub measure: Text,
     /// Who is held to account: the handler and the leaders above (R5, R15).
     #[serde(deserialize_with = "bounded_list")]
     pub persons: Vec<Text>,
-    pub measure: Text,
+    pub subject: Subject,
 }
 
 /// A correction supersedes named fields of an earlier record from its own seq on;
@@ -983,12 +988,12 @@ pub struct AccountabilityImposed {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Correction {
-    pub target_seq: u64,
     /// The body fields replaced, by name; each appears in `values`.
     #[serde(deserialize_with = "bounded_list")]
     pub fields: Vec<Id>,
-    pub values: BTreeMap<String, serde_json::Value>,
     pub reason: Text,
+    pub target_seq: u64,
+    pub values: BTreeMap<String, serde_json::Value>,
 }
 
 macro_rules! vocabulary {
@@ -1027,6 +1032,19 @@ macro_rules! vocabulary {
                 let v = match self { $( Event::$variant(b) => serde_json::to_value(b), )* };
                 // Serializing plain data structs with string keys cannot fail.
                 v.unwrap_or(serde_json::Value::Null)
+            }
+
+            /// Whether this body, serialized field by field in declaration
+            /// order, is exactly `expected`. Nothing is allocated. When the
+            /// expected bytes are canonical (members in byte order of their
+            /// names) and this holds, ordering the members changes nothing,
+            /// so the body has exactly one spelling; when it does not hold
+            /// (a struct whose fields are not declared in name order), ask
+            /// [`Event::body_value`].
+            pub fn body_serializes_to(&self, expected: &[u8]) -> bool {
+                let mut w = SameBytes { rest: expected, same: true };
+                let r = match self { $( Event::$variant(b) => serde_json::to_writer(&mut w, b), )* };
+                r.is_ok() && w.same && w.rest.is_empty()
             }
         }
 
@@ -1238,6 +1256,27 @@ impl Event {
 /// [`Timestamp`] are re-exported here for callers building events.
 pub type BusinessTime = OffsetTime;
 pub type LedgerTime = Timestamp;
+
+/// A writer that compares what is written with `rest`, byte by byte, and
+/// keeps nothing.
+struct SameBytes<'a> {
+    rest: &'a [u8],
+    same: bool,
+}
+
+impl std::io::Write for SameBytes<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.rest.strip_prefix(buf) {
+            Some(rest) if self.same => self.rest = rest,
+            _ => self.same = false,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

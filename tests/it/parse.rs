@@ -71,6 +71,49 @@ fn fast_parse_equals_the_reference_on_every_generated_statement() {
     }
 }
 
+/// Every body's fields are declared in the byte order of their names, so
+/// serializing a body writes its canonical form directly and the fast path
+/// never builds a value tree to compare (`Event::body_serializes_to`). Checked
+/// on every kind: the generated history and the demo scenario (genesis and
+/// reorganisations) together hold them all.
+#[test]
+fn every_body_kind_serializes_in_canonical_member_order() {
+    let mut events: Vec<events::vocab::Event> = generated()
+        .iter()
+        .map(|env| {
+            Envelope::parse(env)
+                .expect("generated envelope")
+                .signed
+                .statement
+                .event
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    ledger::scenario::load_hunan_2006(&data).unwrap();
+    let view = ledger::ledger::LogView::open_records(&data).unwrap();
+    for seq in 0..view.size() {
+        let r = Record::parse(&view.read_leaf(seq).unwrap()).unwrap();
+        events.push(r.signed.statement.event);
+    }
+    let mut kinds = std::collections::BTreeSet::new();
+    for ev in &events {
+        let canonical = serde_json::to_vec(&ev.body_value()).expect("body");
+        assert!(
+            ev.body_serializes_to(&canonical),
+            "{}: the fields of its body are not declared in name order",
+            ev.kind().name()
+        );
+        kinds.insert(ev.kind());
+    }
+    let missing: Vec<_> = events::vocab::EventKind::ALL
+        .iter()
+        .filter(|k| !kinds.contains(k))
+        .map(|k| k.name())
+        .collect();
+    assert!(missing.is_empty(), "no body of {missing:?} was checked");
+}
+
 /// Single-byte changes at pseudo-random places of records and envelopes:
 /// same verdict, same decoded value, same refusal code and message.
 #[test]
