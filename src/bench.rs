@@ -31,15 +31,16 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Which parts to run: any of single, group, verify, projections, http
-    /// (verify needs group; projections and http need group or --data).
+    /// (verify, projections and http need group or --data).
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "single,group,verify,projections,http"
     )]
     pub parts: Vec<String>,
-    /// Measure the projections on this existing ledger instead of the one
-    /// `group` writes (no statements are generated then).
+    /// Measure verify, the projections and HTTP on this existing ledger
+    /// instead of the one `group` writes (no statements are generated then;
+    /// the raw signature baseline checks the ledger's own first 200,000).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// How many cases the HTTP read load spreads over, every case when 0.
@@ -515,7 +516,65 @@ fn raw_fdatasync_rate(dir: &std::path::Path, n: u64) -> Result<f64> {
 }
 
 /// Raw `verify_strict` rate on all cores over already-parsed statements.
-fn raw_verify_rate(items: &[(VerifyingKey, Vec<u8>, [u8; 64])], threads: usize) -> f64 {
+/// A statement's key, canonical bytes and signature, for the raw baseline.
+type SignedSample = (VerifyingKey, Vec<u8>, [u8; 64]);
+
+/// `ledger verify` over the ledger at `dir` against raw `verify_strict` of
+/// `sample` on all cores, measured before and after it.
+fn verify_figures(
+    dir: &std::path::Path,
+    sample: &[SignedSample],
+    threads: usize,
+    figures: &mut Vec<Figure>,
+) -> Result<()> {
+    let before = raw_verify_rate(sample, threads);
+    let t = Instant::now();
+    let r = audit::verify_data_dir(
+        dir,
+        AuditOptions {
+            threads,
+            ..AuditOptions::default()
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("verify failed: {e}"))?;
+    let secs = t.elapsed().as_secs_f64();
+    let after = raw_verify_rate(sample, threads);
+    figures.push(Figure {
+        name: "ledger verify records/s",
+        value: r.records as f64 / secs,
+        baseline_name: "raw verify_strict/s, all cores",
+        baseline: (before + after) / 2.0,
+        goal: 0.85,
+    });
+    eprintln!("bench: verified {} records in {secs:.1} s", r.records);
+    Ok(())
+}
+
+/// Up to `n` signed statements of the ledger at `dir` with their keys (from
+/// the key grants before them), for the raw `verify_strict` baseline.
+fn sample_of_ledger(dir: &std::path::Path, n: u64) -> Result<Vec<SignedSample>> {
+    let view = ledger::LogView::open_records(dir)?;
+    let genesis = events::record::Record::parse(&view.read_leaf(0)?)
+        .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    let registry = events::registry::Registry::genesis(&genesis.signed.statement)
+        .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+    let mut keys: std::collections::HashMap<events::keys::KeyId, VerifyingKey> =
+        registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
+    let mut out = Vec::new();
+    for seq in 1..view.size().min(n + 1) {
+        let r = events::record::Record::parse(&view.read_leaf(seq)?)
+            .map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
+        if let events::vocab::Event::KeyGranted(k) = &r.signed.statement.event {
+            keys.insert(k.key, k.public_key.0);
+        }
+        if let Some(k) = keys.get(&r.signed.statement.actor) {
+            out.push((*k, r.signed.bytes, r.signed.signature));
+        }
+    }
+    Ok(out)
+}
+
+fn raw_verify_rate(items: &[SignedSample], threads: usize) -> f64 {
     let t = Instant::now();
     let chunk = items.len().div_ceil(threads.max(1));
     let ok: usize = std::thread::scope(|s| {
@@ -543,8 +602,18 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let mut figures = Vec::new();
     let mut fixed = Vec::new();
     if let Some(data) = &args.data {
-        if args.parts.iter().any(|p| p != "projections" && p != "http") {
-            bail!("--data measures an existing ledger: use it with --parts projections,http");
+        if args
+            .parts
+            .iter()
+            .any(|p| p != "verify" && p != "projections" && p != "http")
+        {
+            bail!(
+                "--data measures an existing ledger: use it with --parts verify,projections,http"
+            );
+        }
+        if args.parts.iter().any(|p| p == "verify") {
+            let sample = sample_of_ledger(data, 200_000)?;
+            verify_figures(data, &sample, threads, &mut figures)?;
         }
         if args.parts.iter().any(|p| p == "projections") {
             projection_figures(data, &mut figures, &mut fixed)?;
@@ -589,7 +658,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             h.root.verifying_key(),
         )])
         .collect();
-    let sample: Vec<(VerifyingKey, Vec<u8>, [u8; 64])> = h
+    let sample: Vec<SignedSample> = h
         .envelopes
         .iter()
         .take(200_000)
@@ -698,26 +767,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 
     // 3. `ledger verify` on the whole ledger against raw verify_strict on all cores.
     if part("verify") && part("group") {
-        let before = raw_verify_rate(&sample, threads);
-        let t = Instant::now();
-        let r = audit::verify_data_dir(
-            &dir,
-            AuditOptions {
-                threads,
-                ..AuditOptions::default()
-            },
-        )
-        .map_err(|e| anyhow::anyhow!("verify failed: {e}"))?;
-        let secs = t.elapsed().as_secs_f64();
-        let after = raw_verify_rate(&sample, threads);
-        figures.push(Figure {
-            name: "ledger verify records/s",
-            value: r.records as f64 / secs,
-            baseline_name: "raw verify_strict/s, all cores",
-            baseline: (before + after) / 2.0,
-            goal: 0.85,
-        });
-        eprintln!("bench: verified {} records in {secs:.1} s", r.records);
+        verify_figures(&dir, &sample, threads, &mut figures)?;
     }
 
     if part("projections") && part("group") {
