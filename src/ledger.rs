@@ -623,14 +623,39 @@ impl Ledger {
                 "projection reflects {from} of {size} records; catching up"
             ));
         }
-        crate::reads::replay(
-            |r| index.read_leaves(r),
-            from..size,
+        let mut known = Some(registry);
+        let index_ref = &index;
+        let replayed = crate::reads::replay(
+            move |deal| {
+                let mut start = from;
+                while start < size {
+                    let end = (start + crate::reads::REPLAY_CHUNK).min(size);
+                    let leaves = index_ref
+                        .read_leaves(start..end)
+                        .with_context(|| format!("reading seqs {start}..{end}"))?;
+                    if !deal(crate::reads::Chunk {
+                        first: start,
+                        payloads: crate::reads::Payloads::Read(leaves),
+                    }) {
+                        break;
+                    }
+                    start = end;
+                }
+                Ok(())
+            },
+            from,
             None,
-            &mut registry,
+            &mut known,
             false,
             &mut model,
         )?;
+        if replayed.size != size {
+            bail!(
+                "the replay stopped at seq {} of {size} records",
+                replayed.size
+            );
+        }
+        let registry = known.context("the key registry was lost in the replay")?;
         let mut snapshot_seq = from;
         if size - from >= SNAPSHOT_AFTER_REPLAY {
             projstore::save(dir, &model, size, &prev_head)?;
@@ -1733,8 +1758,7 @@ pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
     let _lock = lock_dir(dir)?;
     projstore::clear(dir)?;
     let t = Instant::now();
-    let view = LogView::open_records(dir)?;
-    let folded = crate::reads::fold_view(&view, crate::reads::AsOf::default())?;
+    let (folded, view) = crate::reads::fold_with_view(dir, crate::reads::AsOf::default())?;
     let head = record::chain_hash(&view.read_leaf(folded.size - 1)?);
     drop(view);
     let digest = folded.model.digest();
@@ -1773,12 +1797,24 @@ impl LogView {
         Self::open_with(dir, log::LeafHashes::Skip)
     }
 
+    /// The view of a log scanned without leaf hashes (`log::scan_feeding`).
+    pub fn from_scan(scan: &mut log::Scan) -> anyhow::Result<LogView> {
+        Self::from_scan_with(scan, log::LeafHashes::Skip)
+    }
+
     fn open_with(dir: &Path, leaves: log::LeafHashes) -> anyhow::Result<LogView> {
         let log_dir = dir.join("log");
         if !log_dir.is_dir() {
             bail!("{} is not a ledger data directory (no log/)", dir.display());
         }
         let mut scan = log::scan(&log_dir, leaves)?;
+        if scan.records() == 0 {
+            bail!("{} holds no records", dir.display());
+        }
+        Self::from_scan_with(&mut scan, leaves)
+    }
+
+    fn from_scan_with(scan: &mut log::Scan, leaves: log::LeafHashes) -> anyhow::Result<LogView> {
         let tail = scan.tail.as_ref().map(|(p, from, bytes, n)| {
             format!("{} holds {bytes} unacknowledged bytes ({n} record frames) after byte {from}; they are not part of the ledger", p.display())
         });
@@ -1789,9 +1825,9 @@ impl LogView {
             ),
             log::LeafHashes::Skip => None,
         };
-        let index = LogIndex::from_scan(&mut scan)?;
+        let index = LogIndex::from_scan(scan)?;
         if index.size() == 0 {
-            bail!("{} holds no records", dir.display());
+            bail!("the log holds no records");
         }
         let genesis =
             Record::parse(&index.read_leaf(0)?).map_err(|e| anyhow::anyhow!("genesis: {e}"))?;

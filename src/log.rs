@@ -322,7 +322,7 @@ pub enum LeafHashes {
 /// reported in [`Scan::tail`] (the caller decides whether to cut it).
 pub fn scan(dir: &Path, leaves: LeafHashes) -> Result<Scan, LogError> {
     if leaves == LeafHashes::Skip {
-        return scan_frames(dir, None);
+        return scan_frames(dir, None, None);
     }
     // Leaf hashes (SHA-256 of every record) are computed on a second thread
     // while this one reads frames and checks their checksums; they arrive in
@@ -336,7 +336,7 @@ pub fn scan(dir: &Path, leaves: LeafHashes) -> Result<Scan, LogError> {
             }
             out
         });
-        let mut scan = scan_frames(dir, Some(&tx))?;
+        let mut scan = scan_frames(dir, Some(&tx), None)?;
         drop(tx);
         let mut hashes = hasher
             .join()
@@ -353,14 +353,28 @@ pub fn scan(dir: &Path, leaves: LeafHashes) -> Result<Scan, LogError> {
     })
 }
 
+/// Scans the log as [`scan`] does without leaf hashes, and hands the payload
+/// of every committed record to `feed`, in seq order, in the batches the
+/// checkpoint frames confirm (a record is handed over only once the
+/// checkpoint after it has been read: an unacknowledged tail never is). A
+/// fold reads each frame once this way, while the scan goes on. When `feed`
+/// returns false it is not called again, but the scan still completes.
+pub fn scan_feeding(
+    dir: &Path,
+    feed: &mut dyn FnMut(Vec<Vec<u8>>) -> bool,
+) -> Result<Scan, LogError> {
+    scan_frames(dir, None, Some(feed))
+}
+
 /// Record payloads handed to the hashing thread at a time.
 const HASH_BATCH: usize = 4096;
 
 /// The frame walk of [`scan`]; with `hashes`, every record payload read goes
-/// to it.
+/// to it; with `feed`, every committed one (see [`scan_feeding`]).
 fn scan_frames(
     dir: &Path,
     hashes: Option<&std::sync::mpsc::SyncSender<Vec<Vec<u8>>>>,
+    mut feed: Option<&mut dyn FnMut(Vec<Vec<u8>>) -> bool>,
 ) -> Result<Scan, LogError> {
     let mut to_hash: Vec<Vec<u8>> = Vec::with_capacity(HASH_BATCH);
     let send = |batch: &mut Vec<Vec<u8>>| -> Result<(), LogError> {
@@ -395,6 +409,7 @@ fn scan_frames(
         }
         let mut reader = FrameReader::open(&path)?;
         let mut pending: Vec<u64> = Vec::new();
+        let mut pending_payloads: Vec<Vec<u8>> = Vec::new();
         let mut pending_registry: Vec<u64> = Vec::new();
         let mut committed_end = 0u64;
         loop {
@@ -405,7 +420,9 @@ fn scan_frames(
                         pending_registry.push(scan.records() + pending.len() as u64);
                     }
                     pending.push(f.offset);
-                    if hashes.is_some() {
+                    if feed.is_some() {
+                        pending_payloads.push(f.payload);
+                    } else if hashes.is_some() {
                         to_hash.push(f.payload);
                         if to_hash.len() == HASH_BATCH {
                             send(&mut to_hash)?;
@@ -436,6 +453,11 @@ fn scan_frames(
                     }
                     scan.offsets.append(&mut pending);
                     scan.registry_seqs.append(&mut pending_registry);
+                    if let Some(f) = feed.as_mut() {
+                        if !f(std::mem::take(&mut pending_payloads)) {
+                            feed = None;
+                        }
+                    }
                     scan.checkpoints.push((size, si, f.offset));
                     scan.last_checkpoint = Some(f.payload);
                     committed_end = f.offset

@@ -40,46 +40,89 @@ pub struct Folded {
 
 /// Folds the log up to the prefix `as_of` asks for.
 pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
-    fold_view(&LogView::open_records(dir)?, as_of)
+    Ok(fold_with_view(dir, as_of)?.0)
 }
 
-/// [`fold`] over a view already open.
-pub fn fold_view(view: &LogView, as_of: AsOf) -> Result<Folded> {
-    let limit = match as_of.seq {
-        Some(n) if n > view.size() => bail!(
-            "--as-of-seq {n} is beyond the ledger's size {}",
-            view.size()
-        ),
-        Some(0) => bail!("--as-of-seq must be at least 1 (genesis)"),
-        Some(n) => n,
-        None => view.size(),
-    };
-    let genesis = Record::parse(&view.read_leaf(0)?).map_err(|e| anyhow!("genesis: {e}"))?;
-    if let Some(t) = as_of.time {
-        if genesis.recorded_at > t {
-            bail!("no record was recorded at or before the --as-of time");
-        }
+/// [`fold`], also returning the view of the log it read (opened without the
+/// Merkle tree: see [`LogView::open_records`]).
+///
+/// The log is read once: the scan that checks every frame hands each
+/// committed record to the decoding threads as soon as the checkpoint after
+/// it is read (`log::scan_feeding`), so scanning, decoding and folding run
+/// together.
+pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
+    let log_dir = dir.join("log");
+    if !log_dir.is_dir() {
+        bail!("{} is not a ledger data directory (no log/)", dir.display());
     }
-    let mut registry =
-        Registry::genesis(&genesis.signed.statement).map_err(|e| anyhow!("genesis: {e}"))?;
+    if as_of.seq == Some(0) {
+        bail!("--as-of-seq must be at least 1 (genesis)");
+    }
+    let limit = as_of.seq.unwrap_or(u64::MAX);
+    let mut registry = None;
     let mut model = Model::default();
-    model.apply(&Applied {
-        seq: 0,
-        recorded_at: genesis.recorded_at,
-        statement: &genesis.signed.statement,
-        actor_holder: &Party::Authority,
-        actor_roles: &[Role::Root],
-    });
+    let mut scanned = None;
     let end = replay(
-        |r| view.read_leaves(r),
-        1..limit,
+        |deal| {
+            let mut next = 0u64;
+            // False once the fold wants no more (it reached `until`).
+            let mut wanted = true;
+            let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(REPLAY_CHUNK as usize);
+            // Committed batches are re-cut into chunks of REPLAY_CHUNK records,
+            // none past `limit`.
+            let mut send = |chunk: &mut Vec<Vec<u8>>, next: &mut u64| -> bool {
+                let first = *next;
+                *next += chunk.len() as u64;
+                let payloads = std::mem::replace(chunk, Vec::with_capacity(REPLAY_CHUNK as usize));
+                deal(Chunk {
+                    first,
+                    payloads: Payloads::Owned(payloads),
+                })
+            };
+            let mut reached = false;
+            let scan = crate::log::scan_feeding(&log_dir, &mut |batch| {
+                for p in batch {
+                    if next + chunk.len() as u64 >= limit {
+                        reached = true;
+                        break;
+                    }
+                    chunk.push(p);
+                    if chunk.len() as u64 == REPLAY_CHUNK && !send(&mut chunk, &mut next) {
+                        wanted = false;
+                        break;
+                    }
+                }
+                wanted && !reached
+            })?;
+            if wanted && !chunk.is_empty() {
+                send(&mut chunk, &mut next);
+            }
+            scanned = Some(scan);
+            Ok(())
+        },
+        0,
         as_of.time,
         &mut registry,
         true,
         &mut model,
     )?;
-    let size = end.size.max(1);
-    let last_recorded_at = end.last_recorded_at.unwrap_or(genesis.recorded_at);
+    let mut scan = scanned.ok_or_else(|| anyhow!("the log scan did not finish"))?;
+    let view = LogView::from_scan(&mut scan)?;
+    if let Some(n) = as_of.seq {
+        if n > view.size() {
+            bail!(
+                "--as-of-seq {n} is beyond the ledger's size {}",
+                view.size()
+            );
+        }
+    }
+    let (Some(registry), Some(last_recorded_at)) = (registry, end.last_recorded_at) else {
+        if as_of.time.is_some() {
+            bail!("no record was recorded at or before the --as-of time");
+        }
+        bail!("{} holds no records", dir.display());
+    };
+    let size = end.size;
     let checkpoint = match view.checkpoint_at(size)? {
         Some(n) => Some((size, n)),
         None => match view.nearest_checkpoints(size) {
@@ -87,89 +130,117 @@ pub fn fold_view(view: &LogView, as_of: AsOf) -> Result<Folded> {
             _ => None,
         },
     };
-    Ok(Folded {
-        model,
-        registry,
-        size,
-        last_recorded_at,
-        checkpoint,
-    })
+    Ok((
+        Folded {
+            model,
+            registry,
+            size,
+            last_recorded_at,
+            checkpoint,
+        },
+        view,
+    ))
 }
 
 /// Where a [`replay`] stopped.
 #[derive(Clone, Copy, Debug)]
 pub struct Replayed {
-    /// The records folded are 0..size (the range's start when none was).
+    /// The records folded are 0..size (the start when none was).
     pub size: u64,
     /// The `recorded_at` of the last record folded, if any was.
     pub last_recorded_at: Option<Timestamp>,
 }
 
 /// Records decoded per message from a decoding thread to the fold.
-const REPLAY_CHUNK: u64 = 1024;
-/// Decoded chunks each decoding thread may hold ahead of the fold.
-const REPLAY_AHEAD: usize = 4;
+pub const REPLAY_CHUNK: u64 = 1024;
+/// Chunks each decoding thread may hold ahead, read and decoded.
+const REPLAY_AHEAD: usize = 2;
 
-/// Folds records `range` (read by `read`) into `model`, in order, stopping
-/// before the first record recorded after `until`. Each actor's holder and
-/// roles come from `registry`; with `grow_registry` every record is also
-/// applied to it (a fold from genesis), otherwise it must already hold every
-/// key (the ledger's start-up, which rebuilt it from the log first).
+/// The record payloads of a chunk, as read.
+pub enum Payloads {
+    /// Read together from the log's files (`LogIndex::read_leaves`).
+    Read(crate::log::Leaves),
+    /// Handed over by a scan (`log::scan_feeding`).
+    Owned(Vec<Vec<u8>>),
+}
+
+impl Payloads {
+    fn len(&self) -> usize {
+        match self {
+            Payloads::Read(l) => l.len(),
+            Payloads::Owned(v) => v.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&[u8]> {
+        match self {
+            Payloads::Read(l) => l.get(i),
+            Payloads::Owned(v) => v.get(i).map(Vec::as_slice),
+        }
+    }
+}
+
+/// Consecutive records from `first` on, dealt to a decoding thread.
+pub struct Chunk {
+    pub first: u64,
+    pub payloads: Payloads,
+}
+
+/// Folds into `model`, in seq order, the records that `feed` deals from seq
+/// `start` on, stopping before the first record recorded after `until`.
+/// `feed` runs on its own thread and calls `deal` with consecutive chunks;
+/// `deal` returns false once the fold wants no more. Each actor's holder and
+/// roles come from `registry` as it stood before the record; with
+/// `grow_registry` every record is also applied to it (a fold from genesis,
+/// which creates it), otherwise it must already hold every key (the ledger's
+/// start-up, which rebuilt it from the log first).
 ///
 /// Records are decoded with [`Record::decode_trusted`] (no canonical-form or
-/// signature check: the log was verified as it was written) on every core, in
-/// chunks dealt round-robin to the decoding threads, and folded on the calling
-/// thread in seq order: the result is the fold of the records one by one.
-pub fn replay<R>(
-    read: R,
-    range: std::ops::Range<u64>,
+/// signature check: the log was verified as it was written) on every core,
+/// each chunk by the decoding thread it was dealt to in turn, and folded on
+/// the calling thread in seq order: the result is the fold of the records
+/// one by one.
+pub fn replay<F>(
+    feed: F,
+    start: u64,
     until: Option<Timestamp>,
-    registry: &mut Registry,
+    registry: &mut Option<Registry>,
     grow_registry: bool,
     model: &mut Model,
 ) -> Result<Replayed>
 where
-    R: Fn(std::ops::Range<u64>) -> std::io::Result<crate::log::Leaves> + Sync,
+    F: FnOnce(&mut dyn FnMut(Chunk) -> bool) -> Result<()> + Send,
 {
     use std::sync::mpsc;
     let mut out = Replayed {
-        size: range.start,
+        size: start,
         last_recorded_at: None,
     };
-    if range.is_empty() {
-        return Ok(out);
-    }
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    let read = &read;
     std::thread::scope(|s| -> Result<Replayed> {
+        let mut jobs = Vec::with_capacity(workers);
         let mut rxs = Vec::with_capacity(workers);
         let mut spent = Vec::with_capacity(workers);
-        for w in 0..workers {
+        for _ in 0..workers {
+            let (job_tx, job_rx) = mpsc::sync_channel::<Chunk>(REPLAY_AHEAD);
             let (tx, rx) = mpsc::sync_channel::<Result<Vec<Decoded>>>(REPLAY_AHEAD);
             let (spent_tx, spent_rx) = mpsc::channel::<Vec<Decoded>>();
+            jobs.push(job_tx);
             rxs.push(rx);
             spent.push(spent_tx);
-            let range = range.clone();
             let worker = std::thread::Builder::new().name("replay-decode".into());
             worker.spawn_scoped(s, move || {
-                let mut start = range.start + w as u64 * REPLAY_CHUNK;
-                while start < range.end {
+                for job in job_rx {
                     while let Ok(done) = spent_rx.try_recv() {
                         drop(done);
                     }
-                    let end = (start + REPLAY_CHUNK).min(range.end);
-                    let mut chunk = Vec::with_capacity((end - start) as usize);
-                    let leaves = match read(start..end) {
-                        Ok(l) => l,
-                        Err(e) => {
-                            let _ = tx.send(Err(anyhow!("reading seqs {start}..{end}: {e}")));
-                            return;
-                        }
-                    };
-                    for (k, seq) in (start..end).enumerate() {
-                        let decoded = leaves
+                    let mut chunk = Vec::with_capacity(job.payloads.len());
+                    for k in 0..job.payloads.len() {
+                        let seq = job.first + k as u64;
+                        let decoded = job
+                            .payloads
                             .get(k)
                             .ok_or_else(|| anyhow!("reading seq {seq}: missing from its chunk"))
                             .and_then(|b| {
@@ -186,16 +257,30 @@ where
                     if tx.send(Ok(chunk)).is_err() {
                         return;
                     }
-                    start += workers as u64 * REPLAY_CHUNK;
                 }
             })?;
         }
-        let mut next = range.start;
+        let feeder = std::thread::Builder::new()
+            .name("replay-read".into())
+            .spawn_scoped(s, move || {
+                let mut turn = 0usize;
+                let mut deal = |c: Chunk| -> bool {
+                    let ok = jobs[turn].send(c).is_ok();
+                    turn = (turn + 1) % jobs.len();
+                    ok
+                };
+                feed(&mut deal)
+                // Dropping `jobs` here ends the decoding threads' input.
+            })?;
+        let mut next = start;
         let mut turn = 0usize;
-        'fold: while next < range.end {
-            let chunk = rxs[turn]
-                .recv()
-                .map_err(|_| anyhow!("a decoding thread stopped before seq {next}"))??;
+        'fold: loop {
+            // Chunks are dealt in turn, so the first thread with no chunk
+            // left marks the end of the input.
+            let Ok(chunk) = rxs[turn].recv() else {
+                break;
+            };
+            let chunk = chunk?;
             let from = turn;
             turn = (turn + 1) % workers;
             for d in &chunk {
@@ -212,7 +297,7 @@ where
                 let stmt = &d.statement;
                 // The actor's entry as it stood before this record (a record
                 // never changes its own actor's holder or roles).
-                let (holder, roles) = match registry.key(&stmt.actor) {
+                let (holder, roles) = match registry.as_ref().and_then(|r| r.key(&stmt.actor)) {
                     Some(e) => (&e.holder, e.roles.as_slice()),
                     None => (&Party::Authority, [Role::Root].as_slice()),
                 };
@@ -224,7 +309,15 @@ where
                     actor_roles: roles,
                 });
                 if grow_registry {
-                    registry.apply(stmt, d.seq);
+                    match registry.as_mut() {
+                        Some(r) => r.apply(stmt, d.seq),
+                        None => {
+                            *registry = Some(
+                                Registry::genesis(stmt)
+                                    .map_err(|e| anyhow!("genesis (seq {}): {e}", d.seq))?,
+                            )
+                        }
+                    }
                 }
                 next += 1;
                 out.size = next;
@@ -234,9 +327,12 @@ where
             // fold is the one sequential part, so it does no deallocation.
             let _ = spent[from].send(chunk);
         }
-        // Dropping the receivers stops the decoding threads early.
+        // Dropping the receivers stops the decoding threads, then the feeder.
         drop(rxs);
         drop(spent);
+        feeder
+            .join()
+            .map_err(|_| anyhow!("the replay's reading thread panicked"))??;
         Ok(out)
     })
 }
@@ -258,14 +354,13 @@ pub struct TimelineLine {
 
 /// Every record of a case as the ledger stood at `as_of`.
 pub fn timeline(dir: &Path, case: &str, as_of: AsOf) -> Result<(Folded, Vec<TimelineLine>)> {
-    let folded = fold(dir, as_of)?;
+    let (folded, view) = fold_with_view(dir, as_of)?;
     let id = events::vocab::Id::new(case).map_err(|e| anyhow!("{e}"))?;
     let c = folded
         .model
         .cases
         .get(&id)
         .ok_or_else(|| anyhow!("no case {case} in the first {} records", folded.size))?;
-    let view = LogView::open_records(dir)?;
     let proof_size = folded.checkpoint.as_ref().map_or(folded.size, |(s, _)| *s);
     let reg = &folded.registry;
     let mut out = Vec::new();
