@@ -630,9 +630,12 @@ impl Ledger {
                 let mut start = from;
                 while start < size {
                     let end = (start + crate::reads::REPLAY_CHUNK).min(size);
-                    let leaves = index_ref
-                        .read_leaves(start..end)
-                        .with_context(|| format!("reading seqs {start}..{end}"))?;
+                    let leaves = index_ref.read_leaves(start..end).map_err(|e| {
+                        crate::reads::ReadError::Damaged {
+                            seq: start,
+                            reason: format!("reading seqs {start}..{end}: {e}"),
+                        }
+                    })?;
                     if !deal(crate::reads::Chunk {
                         first: start,
                         payloads: crate::reads::Payloads::Read(leaves),

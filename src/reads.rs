@@ -7,13 +7,62 @@
 //! no default ever comes from the wall clock.
 
 use crate::ledger::LogView;
-use anyhow::{anyhow, bail, Result};
 use events::keys::{Party, Role};
 use events::record::{Decoded, Record};
 use events::registry::Registry;
 use events::time::Timestamp;
 use projections::model::{Applied, Model};
 use std::path::Path;
+
+/// Why a read could not be answered. The first group is the reader's to
+/// fix (a moment or a case the ledger cannot show); the rest are the
+/// operator's (the data directory or its log), and a service shows them to
+/// its clients only as an internal error.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("--as-of-seq must be at least 1 (genesis)")]
+    AsOfSeqZero,
+    #[error("--as-of-seq {asked} is beyond the ledger's size {size}")]
+    AsOfSeqBeyond { asked: u64, size: u64 },
+    #[error("no record was recorded at or before the --as-of time")]
+    NothingAsOf,
+    #[error("{0}")]
+    BadCaseId(String),
+    #[error("no case {case} in the first {size} records")]
+    NoCase { case: String, size: u64 },
+    #[error("{} is not a ledger data directory (no log/)", .0.display())]
+    NotADataDir(std::path::PathBuf),
+    #[error("{} holds no records", .0.display())]
+    Empty(std::path::PathBuf),
+    #[error(transparent)]
+    Log(#[from] crate::log::LogError),
+    #[error("reading the log: {0}")]
+    Io(#[from] std::io::Error),
+    /// A record the log holds that a replay cannot read as one.
+    #[error("the log is damaged at seq {seq}: {reason}")]
+    Damaged { seq: u64, reason: String },
+    /// The view of the log built from the scan.
+    #[error("opening the log: {0}")]
+    View(String),
+    #[error("a replay thread stopped: {0}")]
+    Thread(&'static str),
+}
+
+impl ReadError {
+    /// True when the request, not the ledger, is at fault.
+    pub fn is_request_error(&self) -> bool {
+        matches!(
+            self,
+            ReadError::AsOfSeqZero
+                | ReadError::AsOfSeqBeyond { .. }
+                | ReadError::NothingAsOf
+                | ReadError::BadCaseId(_)
+                | ReadError::NoCase { .. }
+        )
+    }
+}
+
+type Result<T, E = ReadError> = std::result::Result<T, E>;
 
 /// Which prefix of the log a read reflects.
 #[derive(Clone, Copy, Debug, Default)]
@@ -53,10 +102,10 @@ pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
 pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
     let log_dir = dir.join("log");
     if !log_dir.is_dir() {
-        bail!("{} is not a ledger data directory (no log/)", dir.display());
+        return Err(ReadError::NotADataDir(dir.to_path_buf()));
     }
     if as_of.seq == Some(0) {
-        bail!("--as-of-seq must be at least 1 (genesis)");
+        return Err(ReadError::AsOfSeqZero);
     }
     let limit = as_of.seq.unwrap_or(u64::MAX);
     let mut registry = None;
@@ -106,27 +155,34 @@ pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
         true,
         &mut model,
     )?;
-    let mut scan = scanned.ok_or_else(|| anyhow!("the log scan did not finish"))?;
-    let view = LogView::from_scan(&mut scan)?;
-    if let Some(n) = as_of.seq {
-        if n > view.size() {
-            bail!(
-                "--as-of-seq {n} is beyond the ledger's size {}",
-                view.size()
-            );
+    let mut scan = scanned.ok_or(ReadError::Thread("the log scan did not finish"))?;
+    if scan.records() == 0 {
+        return Err(ReadError::Empty(dir.to_path_buf()));
+    }
+    let view = LogView::from_scan(&mut scan).map_err(|e| ReadError::View(format!("{e:#}")))?;
+    if let Some(asked) = as_of.seq {
+        if asked > view.size() {
+            return Err(ReadError::AsOfSeqBeyond {
+                asked,
+                size: view.size(),
+            });
         }
     }
     let (Some(registry), Some(last_recorded_at)) = (registry, end.last_recorded_at) else {
         if as_of.time.is_some() {
-            bail!("no record was recorded at or before the --as-of time");
+            return Err(ReadError::NothingAsOf);
         }
-        bail!("{} holds no records", dir.display());
+        return Err(ReadError::Empty(dir.to_path_buf()));
     };
     let size = end.size;
-    let checkpoint = match view.checkpoint_at(size)? {
+    let checkpoint_at = |n: u64| {
+        view.checkpoint_at(n)
+            .map_err(|e| ReadError::View(format!("{e:#}")))
+    };
+    let checkpoint = match checkpoint_at(size)? {
         Some(n) => Some((size, n)),
         None => match view.nearest_checkpoints(size) {
-            (_, Some(above)) => view.checkpoint_at(above)?.map(|n| (above, n)),
+            (_, Some(above)) => checkpoint_at(above)?.map(|n| (above, n)),
             _ => None,
         },
     };
@@ -242,9 +298,15 @@ where
                         let decoded = job
                             .payloads
                             .get(k)
-                            .ok_or_else(|| anyhow!("reading seq {seq}: missing from its chunk"))
+                            .ok_or_else(|| ReadError::Damaged {
+                                seq,
+                                reason: "missing from its chunk".into(),
+                            })
                             .and_then(|b| {
-                                Record::decode_trusted(b).map_err(|e| anyhow!("seq {seq}: {e}"))
+                                Record::decode_trusted(b).map_err(|e| ReadError::Damaged {
+                                    seq,
+                                    reason: e.to_string(),
+                                })
                             });
                         match decoded {
                             Ok(d) => chunk.push(d),
@@ -274,22 +336,19 @@ where
             })?;
         let mut next = start;
         let mut turn = 0usize;
-        'fold: loop {
-            // Chunks are dealt in turn, so the first thread with no chunk
-            // left marks the end of the input.
-            let Ok(chunk) = rxs[turn].recv() else {
-                break;
-            };
+        // Chunks are dealt in turn, so the first thread with no chunk left
+        // marks the end of the input.
+        'fold: while let Ok(chunk) = rxs[turn].recv() {
             let chunk = chunk?;
             let from = turn;
             turn = (turn + 1) % workers;
             for d in &chunk {
                 // Paired assertion: the record decoded is the one its frame's place says.
                 if d.seq != next {
-                    bail!(
-                        "the log is damaged: the frame for seq {next} holds seq {}",
-                        d.seq
-                    );
+                    return Err(ReadError::Damaged {
+                        seq: next,
+                        reason: format!("its frame holds seq {}", d.seq),
+                    });
                 }
                 if until.is_some_and(|t| d.recorded_at > t) {
                     break 'fold;
@@ -312,10 +371,11 @@ where
                     match registry.as_mut() {
                         Some(r) => r.apply(stmt, d.seq),
                         None => {
-                            *registry = Some(
-                                Registry::genesis(stmt)
-                                    .map_err(|e| anyhow!("genesis (seq {}): {e}", d.seq))?,
-                            )
+                            *registry =
+                                Some(Registry::genesis(stmt).map_err(|e| ReadError::Damaged {
+                                    seq: d.seq,
+                                    reason: format!("not a genesis: {e}"),
+                                })?)
                         }
                     }
                 }
@@ -332,7 +392,7 @@ where
         drop(spent);
         feeder
             .join()
-            .map_err(|_| anyhow!("the replay's reading thread panicked"))??;
+            .map_err(|_| ReadError::Thread("the replay's reading thread panicked"))??;
         Ok(out)
     })
 }
@@ -355,18 +415,23 @@ pub struct TimelineLine {
 /// Every record of a case as the ledger stood at `as_of`.
 pub fn timeline(dir: &Path, case: &str, as_of: AsOf) -> Result<(Folded, Vec<TimelineLine>)> {
     let (folded, view) = fold_with_view(dir, as_of)?;
-    let id = events::vocab::Id::new(case).map_err(|e| anyhow!("{e}"))?;
+    let id = events::vocab::Id::new(case).map_err(|e| ReadError::BadCaseId(e.to_string()))?;
     let c = folded
         .model
         .cases
         .get(&id)
-        .ok_or_else(|| anyhow!("no case {case} in the first {} records", folded.size))?;
+        .ok_or_else(|| ReadError::NoCase {
+            case: case.to_string(),
+            size: folded.size,
+        })?;
     let proof_size = folded.checkpoint.as_ref().map_or(folded.size, |(s, _)| *s);
     let reg = &folded.registry;
     let mut out = Vec::new();
     for e in &c.timeline {
-        let r = Record::parse(&view.read_leaf(e.seq)?)
-            .map_err(|err| anyhow!("seq {}: {err}", e.seq))?;
+        let r = Record::parse(&view.read_leaf(e.seq)?).map_err(|err| ReadError::Damaged {
+            seq: e.seq,
+            reason: err.to_string(),
+        })?;
         let stmt = &r.signed.statement;
         let acting_for = reg
             .key(&stmt.actor)

@@ -782,10 +782,15 @@ where
         let folded: Arc<Folded> = match cached {
             Some(f) => f,
             None => {
-                let f = Arc::new(
-                    crate::reads::fold(app.ledger.dir(), as_of)
-                        .map_err(|e| Problem::bad_request(format!("{e:#}")))?,
-                );
+                let f = Arc::new(crate::reads::fold(app.ledger.dir(), as_of).map_err(|e| {
+                    // A moment the ledger cannot show is the client's to
+                    // fix; trouble reading the log is not theirs to see.
+                    if e.is_request_error() {
+                        Problem::bad_request(e.to_string())
+                    } else {
+                        Problem::internal(e.to_string())
+                    }
+                })?);
                 if let Ok(mut c) = app.as_of_cache.lock() {
                     *c = Some((as_of, size, f.clone()));
                 }

@@ -361,6 +361,15 @@ fn every_endpoint_answers_with_what_it_documents() {
     let early = get(s.addr, &format!("/v1/cases?as_of_seq={}", size - 1), sup).json();
     assert_eq!(early["cases"]["total"], 0);
     assert_eq!(early["as_of_seq"], size - 1);
+    // A moment beyond the ledger is the client's mistake, and said so.
+    let beyond =
+        get(s.addr, &format!("/v1/cases?as_of_seq={}", size + 5), sup).problem(400, "bad_request");
+    assert!(
+        beyond["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("beyond the ledger's size {size}"))),
+        "{beyond}"
+    );
 
     let services = get(s.addr, "/open311/v2/services.json", None).json();
     assert!(services
