@@ -2,20 +2,49 @@
 //! where BASE64 is the 32-byte Ed25519 seed. Files are created readable and
 //! writable by their owner only (0600) and refused when anyone else may read them.
 
-use anyhow::{bail, Context, Result};
 use ed25519_dalek::SigningKey;
 use events::codec;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const PREFIX: &str = "ledger-ed25519-secret-v1 ";
+
+/// Why a key could not be made, written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("reading the operating system's random source: {0}")]
+    Random(getrandom::Error),
+    #[error("creating key file {} (it must not exist yet): {source}", path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("writing key file {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("reading key file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {} has mode {mode:04o}: others may read it; run `chmod 600 {}` first", path.display(), path.display())]
+    NotPrivate { path: PathBuf, mode: u32 },
+    #[error("{} is not a ledger secret key file (it should start with {PREFIX:?})", .0.display())]
+    NotAKeyFile(PathBuf),
+    #[error("{}: the key is not base64 of 32 bytes", .0.display())]
+    BadKey(PathBuf),
+}
+
+type Result<T, E = KeyFileError> = std::result::Result<T, E>;
 
 /// A fresh key from the operating system's random source.
 pub fn generate() -> Result<SigningKey> {
     let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).context("reading the operating system's random source")?;
+    getrandom::getrandom(&mut seed).map_err(KeyFileError::Random)?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
@@ -26,31 +55,33 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .with_context(|| {
-            format!(
-                "creating key file {} (it must not exist yet)",
-                path.display()
-            )
+        .map_err(|source| KeyFileError::Create {
+            path: path.to_path_buf(),
+            source,
         })?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
-        .with_context(|| format!("syncing {}", path.display()))?;
-    Ok(())
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|source| KeyFileError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Reads a file that must be private to its owner.
 pub fn read_private(path: &Path) -> Result<String> {
-    let meta =
-        fs::metadata(path).with_context(|| format!("reading key file {}", path.display()))?;
+    let read = |source| KeyFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = fs::metadata(path).map_err(read)?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        bail!(
-            "key file {} has mode {mode:04o}: others may read it; run `chmod 600 {}` first",
-            path.display(),
-            path.display()
-        );
+        return Err(KeyFileError::NotPrivate {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
-    fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))
+    fs::read_to_string(path).map_err(read)
 }
 
 /// The text form of a secret key.
@@ -68,13 +99,9 @@ pub fn read_key(path: &Path) -> Result<SigningKey> {
     let text = read_private(path)?;
     let line = text.trim_end_matches('\n');
     let Some(b64) = line.strip_prefix(PREFIX) else {
-        bail!(
-            "{} is not a ledger secret key file (it should start with {PREFIX:?})",
-            path.display()
-        );
+        return Err(KeyFileError::NotAKeyFile(path.to_path_buf()));
     };
-    let seed = codec::unb64::<32>(b64)
-        .with_context(|| format!("{}: the key is not base64 of 32 bytes", path.display()))?;
+    let seed = codec::unb64::<32>(b64).ok_or_else(|| KeyFileError::BadKey(path.to_path_buf()))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
@@ -93,7 +120,21 @@ mod tests {
         assert_eq!(read_key(&p).unwrap().to_bytes(), k.to_bytes());
         assert!(write_key(&p, &k).is_err(), "never overwrites");
         fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
-        let err = read_key(&p).unwrap_err().to_string();
-        assert!(err.contains("chmod 600"), "{err}");
+        let err = read_key(&p).unwrap_err();
+        assert!(matches!(err, KeyFileError::NotPrivate { mode: 0o644, .. }));
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        let other = dir.path().join("other.key");
+        write_private(&other, "not a key\n").unwrap();
+        assert!(matches!(
+            read_key(&other),
+            Err(KeyFileError::NotAKeyFile(_))
+        ));
+        let short = dir.path().join("short.key");
+        write_private(&short, &format!("{PREFIX}AAAA\n")).unwrap();
+        assert!(matches!(read_key(&short), Err(KeyFileError::BadKey(_))));
+        assert!(matches!(
+            read_key(&dir.path().join("missing.key")),
+            Err(KeyFileError::Read { .. })
+        ));
     }
 }
