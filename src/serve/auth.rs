@@ -7,7 +7,6 @@
 //! store is re-read when its modification time changes, so a revocation
 //! takes effect on the next request without restarting the server.
 
-use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -62,6 +61,40 @@ pub struct Entry {
     pub revoked_at: Option<String>,
 }
 
+/// Why the token store could not be read or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenStoreError {
+    #[error("{} is not a ledger data directory (no log/)", .0.display())]
+    NotADataDir(PathBuf),
+    #[error("--label is limited to 200 characters")]
+    LabelTooLong,
+    #[error("the token store holds {TOKENS_MAX} tokens, its limit")]
+    Full,
+    #[error("no token with id {0:?} (see `ledger token list`)")]
+    NoSuchToken(String),
+    #[error("token {0} is already revoked")]
+    AlreadyRevoked(String),
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a token store: {source}", path.display())]
+    Malformed {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("reading the system's randomness: {0}")]
+    Random(getrandom::Error),
+}
+
+type Result<T, E = TokenStoreError> = std::result::Result<T, E>;
+
 fn path(dir: &Path) -> PathBuf {
     dir.join(TOKENS_FILE)
 }
@@ -69,16 +102,24 @@ fn path(dir: &Path) -> PathBuf {
 pub fn load(dir: &Path) -> Result<Vec<Entry>> {
     let p = path(dir);
     match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b).with_context(|| format!("reading {}", p.display())),
+        Ok(b) => serde_json::from_slice(&b)
+            .map_err(|source| TokenStoreError::Malformed { path: p, source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+        Err(source) => Err(TokenStoreError::Read { path: p, source }),
     }
 }
 
 /// Writes the store durably: a temporary file, fsync, rename, fsync of the directory.
 fn store(dir: &Path, entries: &[Entry]) -> Result<()> {
-    use std::io::Write;
     let p = path(dir);
+    write_durably(dir, &p, entries).map_err(|source| TokenStoreError::Write {
+        path: p.clone(),
+        source,
+    })
+}
+
+fn write_durably(dir: &Path, p: &Path, entries: &[Entry]) -> std::io::Result<()> {
+    use std::io::Write;
     let tmp = dir.join(".tokens.json.tmp");
     {
         let mut f = std::fs::OpenOptions::new()
@@ -94,7 +135,7 @@ fn store(dir: &Path, entries: &[Entry]) -> Result<()> {
         f.write_all(&serde_json::to_vec_pretty(entries)?)?;
         f.sync_all()?;
     }
-    std::fs::rename(&tmp, &p)?;
+    std::fs::rename(&tmp, p)?;
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
@@ -111,19 +152,19 @@ fn now_text() -> String {
 /// Creates a token; returns it (shown once) and its entry.
 pub fn create(dir: &Path, role: Role, label: &str) -> Result<(String, Entry)> {
     if !dir.join("log").is_dir() {
-        bail!("{} is not a ledger data directory (no log/)", dir.display());
+        return Err(TokenStoreError::NotADataDir(dir.to_path_buf()));
     }
     if label.chars().count() > 200 {
-        bail!("--label is limited to 200 characters");
+        return Err(TokenStoreError::LabelTooLong);
     }
     let mut entries = load(dir)?;
     if entries.len() >= TOKENS_MAX {
-        bail!("the token store holds {TOKENS_MAX} tokens, its limit");
+        return Err(TokenStoreError::Full);
     }
     let mut id = [0u8; 6];
     let mut secret = [0u8; 32];
-    getrandom::getrandom(&mut id).context("reading the system's randomness")?;
-    getrandom::getrandom(&mut secret).context("reading the system's randomness")?;
+    getrandom::getrandom(&mut id).map_err(TokenStoreError::Random)?;
+    getrandom::getrandom(&mut secret).map_err(TokenStoreError::Random)?;
     let id = events::codec::hex(&id);
     let token = format!("lt1.{id}.{}", events::codec::hex(&secret));
     let e = Entry {
@@ -143,10 +184,10 @@ pub fn create(dir: &Path, role: Role, label: &str) -> Result<(String, Entry)> {
 pub fn revoke(dir: &Path, id: &str) -> Result<Entry> {
     let mut entries = load(dir)?;
     let Some(e) = entries.iter_mut().find(|e| e.id == id) else {
-        bail!("no token with id {id:?} (see `ledger token list`)");
+        return Err(TokenStoreError::NoSuchToken(id.to_string()));
     };
     if e.revoked_at.is_some() {
-        bail!("token {id} is already revoked");
+        return Err(TokenStoreError::AlreadyRevoked(id.to_string()));
     }
     e.revoked_at = Some(now_text());
     let out = e.clone();
@@ -229,6 +270,39 @@ mod tests {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn the_store_refuses_with_a_reason_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        assert!(matches!(
+            create(d, Role::Supervisor, "x"),
+            Err(TokenStoreError::NotADataDir(_))
+        ));
+        std::fs::create_dir(d.join("log")).unwrap();
+        let long = "长".repeat(201);
+        assert!(matches!(
+            create(d, Role::Supervisor, &long),
+            Err(TokenStoreError::LabelTooLong)
+        ));
+        assert!(load(d).unwrap().is_empty(), "a refusal writes nothing");
+        let (token, e) = create(d, Role::Auditor, "audit").unwrap();
+        assert!(token.starts_with(&format!("lt1.{}.", e.id)));
+        assert!(matches!(
+            revoke(d, "nope"),
+            Err(TokenStoreError::NoSuchToken(_))
+        ));
+        assert!(revoke(d, &e.id).unwrap().revoked_at.is_some());
+        let again = revoke(d, &e.id).unwrap_err();
+        assert!(matches!(again, TokenStoreError::AlreadyRevoked(_)));
+        assert_eq!(
+            again.to_string(),
+            format!("token {} is already revoked", e.id)
+        );
+        assert_eq!(load(d).unwrap().len(), 1);
+        std::fs::write(d.join(TOKENS_FILE), b"{").unwrap();
+        assert!(matches!(load(d), Err(TokenStoreError::Malformed { .. })));
     }
 
     #[test]
