@@ -320,10 +320,48 @@ fn write_lines<W: Write>(w: &mut W, m: &Model) -> Result<()> {
     Ok(())
 }
 
-/// Reads what [`write_lines`] wrote, one line in memory at a time. The
-/// outer error is a failed read; the inner one names what is wrong with the
-/// lines.
-fn read_lines<R: io::BufRead>(r: &mut R) -> io::Result<std::result::Result<Model, String>> {
+/// One entry line of the snapshot, parsed (items boxed: they differ in
+/// size by hundreds of bytes).
+enum Entry {
+    Case(Box<projections::model::Case>),
+    Promise(Box<projections::model::Promise>),
+    Inspection(Box<projections::model::Inspection>),
+    Project(Box<projections::model::Project>),
+    Record(u64, projections::model::RecordRef),
+}
+
+/// Parses entry line `n` (its tag byte and JSON).
+fn parse_entry(line: &[u8], n: u64) -> std::result::Result<Entry, String> {
+    let (tag, json) = (line[0], &line[1..]);
+    let bad = |e: serde_json::Error| format!("line {n}: {e}");
+    match tag {
+        CASE => serde_json::from_slice(json).map(Entry::Case).map_err(bad),
+        PROMISE => serde_json::from_slice(json)
+            .map(Entry::Promise)
+            .map_err(bad),
+        INSPECTION => serde_json::from_slice(json)
+            .map(Entry::Inspection)
+            .map_err(bad),
+        PROJECT => serde_json::from_slice(json)
+            .map(Entry::Project)
+            .map_err(bad),
+        RECORD => serde_json::from_slice::<(u64, projections::model::RecordRef)>(json)
+            .map(|(seq, r)| Entry::Record(seq, r))
+            .map_err(bad),
+        t => Err(format!("line {n} has the unknown tag {:?}", char::from(t))),
+    }
+}
+
+/// Entry lines handed to a parsing thread at a time.
+const LINES_PER_CHUNK: usize = 2048;
+
+/// Reads what [`write_lines`] wrote. The outer error is a failed read; the
+/// inner one names what is wrong with the lines. The entry lines are read on
+/// one thread, parsed on every core in chunks dealt in turn, and added to the
+/// model in file order on the calling thread, so the model is the one a
+/// line-by-line read gives.
+fn read_lines<R: io::BufRead + Send>(r: &mut R) -> io::Result<std::result::Result<Model, String>> {
+    use std::sync::mpsc;
     let mut line = Vec::with_capacity(1 << 16);
     if r.read_until(b'\n', &mut line)? == 0 || line.pop() != Some(b'\n') {
         return Ok(Err("no model line".into()));
@@ -332,42 +370,94 @@ fn read_lines<R: io::BufRead>(r: &mut R) -> io::Result<std::result::Result<Model
         Ok(m) => m,
         Err(e) => return Ok(Err(format!("model line: {e}"))),
     };
-    let mut n = 1u64;
-    loop {
-        line.clear();
-        if r.read_until(b'\n', &mut line)? == 0 {
-            return Ok(Ok(model));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    type Parsed = Vec<std::result::Result<Entry, String>>;
+    std::thread::scope(|s| {
+        let mut jobs = Vec::with_capacity(workers);
+        let mut results = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Vec<Vec<u8>>)>(2);
+            let (tx, rx) = mpsc::sync_channel::<Parsed>(2);
+            jobs.push(job_tx);
+            results.push(rx);
+            s.spawn(move || {
+                for (first, lines) in job_rx {
+                    let parsed = lines
+                        .iter()
+                        .zip(first..)
+                        .map(|(l, n)| parse_entry(l, n))
+                        .collect();
+                    if tx.send(parsed).is_err() {
+                        return;
+                    }
+                }
+            });
         }
-        n += 1;
-        if line.pop() != Some(b'\n') || line.is_empty() {
-            return Ok(Err(format!("line {n} is cut short")));
-        }
-        let (tag, json) = (line[0], &line[1..]);
-        let bad = |e: serde_json::Error| format!("line {n}: {e}");
-        let added = match tag {
-            CASE => serde_json::from_slice::<projections::model::Case>(json)
-                .map(|c| model.cases.insert(c.id.clone(), c).is_none()),
-            PROMISE => serde_json::from_slice::<projections::model::Promise>(json)
-                .map(|p| model.promises.insert(p.id.clone(), p).is_none()),
-            INSPECTION => serde_json::from_slice::<projections::model::Inspection>(json)
-                .map(|i| model.inspections.insert(i.id.clone(), i).is_none()),
-            PROJECT => serde_json::from_slice::<projections::model::Project>(json)
-                .map(|p| model.projects.insert(p.id.clone(), p).is_none()),
-            RECORD => serde_json::from_slice::<(u64, projections::model::RecordRef)>(json)
-                .map(|(seq, r)| model.records.insert(seq, r).is_none()),
-            t => {
-                return Ok(Err(format!(
-                    "line {n} has the unknown tag {:?}",
-                    char::from(t)
-                )))
+        // The reader: lines 2.. in chunks, dealt in turn. It stops at the
+        // end, at a line cut short, or when the parsed lines are no longer
+        // wanted.
+        let reader = s.spawn(move || -> io::Result<Option<String>> {
+            let mut n = 1u64;
+            let mut turn = 0usize;
+            loop {
+                let first = n + 1;
+                let mut lines = Vec::with_capacity(LINES_PER_CHUNK);
+                let mut trouble = None;
+                while lines.len() < LINES_PER_CHUNK {
+                    let mut l = Vec::new();
+                    if r.read_until(b'\n', &mut l)? == 0 {
+                        break;
+                    }
+                    n += 1;
+                    if l.pop() != Some(b'\n') || l.is_empty() {
+                        trouble = Some(format!("line {n} is cut short"));
+                        break;
+                    }
+                    lines.push(l);
+                }
+                let last = lines.len() < LINES_PER_CHUNK;
+                if !lines.is_empty() && jobs[turn].send((first, lines)).is_err() {
+                    return Ok(None);
+                }
+                turn = (turn + 1) % jobs.len();
+                if last {
+                    return Ok(trouble);
+                }
             }
-        };
-        match added {
-            Ok(true) => {}
-            Ok(false) => return Ok(Err(format!("line {n} repeats an entry"))),
-            Err(e) => return Ok(Err(bad(e))),
+        });
+        let mut turn = 0usize;
+        let mut n = 1u64;
+        // Chunks are dealt in turn, so the first thread with none left marks
+        // the end of the lines.
+        while let Ok(parsed) = results[turn].recv() {
+            turn = (turn + 1) % workers;
+            for p in parsed {
+                n += 1;
+                let added = match p {
+                    Ok(Entry::Case(c)) => model.cases.insert(c.id.clone(), *c).is_none(),
+                    Ok(Entry::Promise(p)) => model.promises.insert(p.id.clone(), *p).is_none(),
+                    Ok(Entry::Inspection(i)) => {
+                        model.inspections.insert(i.id.clone(), *i).is_none()
+                    }
+                    Ok(Entry::Project(p)) => model.projects.insert(p.id.clone(), *p).is_none(),
+                    Ok(Entry::Record(seq, r)) => model.records.insert(seq, r).is_none(),
+                    Err(why) => return Ok(Err(why)),
+                };
+                if !added {
+                    return Ok(Err(format!("line {n} repeats an entry")));
+                }
+            }
         }
-    }
+        drop(results);
+        match reader.join() {
+            Ok(Ok(None)) => Ok(Ok(model)),
+            Ok(Ok(Some(why))) => Ok(Err(why)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(io::Error::other("the snapshot's reading thread panicked")),
+        }
+    })
 }
 
 /// Removes the stored snapshot (`ledger rebuild` starts from nothing).
@@ -397,4 +487,70 @@ pub fn clear_legacy(db: &sled::Db) -> Result<bool> {
     drop(tree);
     db.drop_tree(LEGACY_TREE)?;
     Ok(held)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use events::vocab::{EventKind, Id};
+    use projections::model::{KindName, RecordRef, RecordSubject};
+
+    /// A model with enough entry lines for several chunks per parsing thread.
+    fn many_records(n: u64) -> Model {
+        let mut m = Model::default();
+        for seq in 1..=n {
+            let id = Id::new(format!("case-{seq}")).expect("id");
+            m.records.insert(
+                seq,
+                RecordRef {
+                    kind: KindName(EventKind::ComplaintFiled),
+                    subject: RecordSubject::Case(id),
+                },
+            );
+        }
+        m.last_seq = Some(n);
+        m
+    }
+
+    #[test]
+    fn lines_read_back_in_order_across_parsing_threads() {
+        let m = many_records(5 * LINES_PER_CHUNK as u64 + 17);
+        let mut bytes = Vec::new();
+        write_lines(&mut bytes, &m).expect("write");
+        let back = read_lines(&mut io::Cursor::new(&bytes))
+            .expect("read")
+            .expect("lines");
+        assert_eq!(back.digest(), m.digest());
+        assert_eq!(back.records.len(), m.records.len());
+    }
+
+    #[test]
+    fn a_bad_line_is_named_by_its_number_wherever_it_falls() {
+        let m = many_records(3 * LINES_PER_CHUNK as u64);
+        let mut bytes = Vec::new();
+        write_lines(&mut bytes, &m).expect("write");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let mut lines: Vec<&str> = text.lines().collect();
+        // Line 2,500 (in the second chunk) gets an unknown tag.
+        let bad = lines[2499].replacen('r', "x", 1);
+        lines[2499] = &bad;
+        let damaged = lines.join("\n") + "\n";
+        let why = read_lines(&mut io::Cursor::new(damaged.as_bytes()))
+            .expect("read")
+            .expect_err("damaged");
+        assert_eq!(why, "line 2500 has the unknown tag 'x'");
+        // A repeated entry, and a last line cut short.
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[4100] = lines[4099];
+        let repeated = lines.join("\n") + "\n";
+        let why = read_lines(&mut io::Cursor::new(repeated.as_bytes()))
+            .expect("read")
+            .expect_err("repeated");
+        assert_eq!(why, "line 4101 repeats an entry");
+        let cut = &text.as_bytes()[..text.len() - 1];
+        let why = read_lines(&mut io::Cursor::new(cut))
+            .expect("read")
+            .expect_err("cut");
+        assert_eq!(why, format!("line {} is cut short", text.lines().count()));
+    }
 }
