@@ -64,6 +64,7 @@ fn every_acknowledged_batch_is_preceded_by_fdatasync() {
     let text = std::fs::read_to_string(&trace).unwrap();
     let mut log_fds: HashSet<String> = HashSet::new();
     let mut pending: HashMap<String, String> = HashMap::new();
+    let mut pending_opens: HashSet<String> = HashSet::new();
     let mut sizes_seen: Vec<u64> = Vec::new();
     let (mut acks, mut syncs, mut log_writes) = (0usize, 0usize, 0usize);
     // Whether frames were written to the log since its last sync: only such
@@ -81,7 +82,17 @@ fn every_acknowledged_batch_is_preceded_by_fdatasync() {
             .to_string();
         let result = call.rsplit_once("= ").map_or("", |(_, r)| r.trim());
         if call.starts_with("openat(") && call.contains(".seg\"") {
-            log_fds.insert(result.split_whitespace().next().unwrap_or("").to_string());
+            if call.contains("<unfinished") {
+                // Another thread's call came between: the fd is on the
+                // "resumed" line.
+                pending_opens.insert(pid.to_string());
+            } else {
+                log_fds.insert(result.split_whitespace().next().unwrap_or("").to_string());
+            }
+        } else if call.starts_with("<... openat resumed>") {
+            if pending_opens.remove(pid) {
+                log_fds.insert(result.split_whitespace().next().unwrap_or("").to_string());
+            }
         } else if call.starts_with("close(") {
             log_fds.remove(&fd);
         } else if (call.starts_with("write(") || call.starts_with("pwrite64("))
