@@ -13,6 +13,7 @@
 //! threads first, so signature checks use every core.
 
 use crate::hashes::{HashFileReader, HashStore};
+use crate::idfilter::IdFilter;
 use crate::keyfile;
 use crate::log::{self, LogIndex, LogWriter, FRAME_CHECKPOINT, FRAME_RECORD};
 use crate::projstore;
@@ -186,6 +187,12 @@ pub struct Stats {
     /// Total and longest time in the batch's write + fdatasync.
     pub fsync_micros: u64,
     pub fsync_micros_max: u64,
+    /// Appends whose statement id was looked up in the sled index: while the
+    /// id filter fills after an open, for ids used before, and for the new
+    /// ids the filter could not rule out (about one in a hundred).
+    pub id_lookups: u64,
+    /// Whether the sequencer's id filter is filled (see [`crate::idfilter`]).
+    pub id_filter_ready: bool,
 }
 
 /// An open ledger. Dropping it stops the sequencer after the batch in flight.
@@ -712,6 +719,8 @@ impl Ledger {
             dir: dir.to_path_buf(),
             shared: shared.clone(),
             recent_ids: HashMap::new(),
+            ids: Ids::fill(shared.clone(), size)?,
+            id_lookups: 0,
             indexer: None,
             indexer_thread: None,
         };
@@ -1172,8 +1181,128 @@ struct Sequencer {
     system_key: SigningKey,
     /// Ids committed but perhaps not yet in the index (the indexer runs behind).
     recent_ids: HashMap<String, (u64, [u8; 32])>,
+    /// Every id in the ledger, so that a new id skips the index lookup.
+    ids: Ids,
+    /// Ids looked up in the index (for [`Stats::id_lookups`]).
+    id_lookups: u64,
     indexer: Option<SyncSender<Vec<Indexed>>>,
     indexer_thread: Option<JoinHandle<()>>,
+}
+
+/// The sequencer's filter of used statement ids (see [`IdFilter`]).
+enum Ids {
+    /// Being filled from the log on another thread; the ids committed in the
+    /// meantime wait here and join the filter when it arrives.
+    Filling(Filling),
+    Ready(IdFilter),
+    /// Every id is looked up in the index.
+    Off,
+}
+
+struct Filling {
+    rx: Receiver<Option<IdFilter>>,
+    committed: Vec<String>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Filling {
+    fn drop(&mut self) {
+        // The filling thread holds the shared state (the sled handle among
+        // it): it is gone before the ledger is.
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Ids committed while the filter fills, at most (then the filter is dropped).
+const FILLING_BACKLOG_MAX: usize = 1 << 20;
+
+impl Ids {
+    /// Starts filling the filter with the ids of the first `size` records,
+    /// read from the log (a record's id is in its leaf; the scan at open has
+    /// checked every frame and the Merkle root).
+    fn fill(shared: Arc<Shared>, size: u64) -> std::io::Result<Ids> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (tx, rx) = mpsc::sync_channel(1);
+        let stop = Arc::new(AtomicBool::new(false));
+        let halt = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("id filter".into())
+            .spawn(move || {
+                let mut f = IdFilter::with_capacity(size.saturating_mul(2));
+                let mut seq = 0;
+                while seq < size {
+                    if halt.load(Ordering::Acquire) {
+                        return;
+                    }
+                    let end = (seq + 4096).min(size);
+                    let leaves = shared
+                        .log
+                        .read()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .read_leaves(seq..end);
+                    let Ok(leaves) = leaves else {
+                        eprintln!("ledger: the log could not be read for the id filter; every append looks its id up in the index");
+                        let _ = tx.send(None);
+                        return;
+                    };
+                    for (i, n) in (seq..end).enumerate() {
+                        match leaves.get(i).map(Record::decode_head) {
+                            Some(Ok(h)) if h.seq == n => f.insert(h.id.as_bytes()),
+                            _ => {
+                                eprintln!("ledger: the id of seq {n} could not be read for the id filter; every append looks its id up in the index");
+                                let _ = tx.send(None);
+                                return;
+                            }
+                        }
+                    }
+                    seq = end;
+                }
+                let _ = tx.send(Some(f));
+            })?;
+        Ok(Ids::Filling(Filling {
+            rx,
+            committed: Vec::new(),
+            stop,
+            thread: Some(thread),
+        }))
+    }
+
+    /// True only when `id` was surely never used.
+    fn surely_new(&self, id: &str) -> bool {
+        matches!(self, Ids::Ready(f) if !f.may_contain(id.as_bytes()))
+    }
+
+    /// Takes the filter once it is filled.
+    fn poll(&mut self) {
+        if let Ids::Filling(filling) = self {
+            match filling.rx.try_recv() {
+                Ok(Some(mut f)) => {
+                    for id in filling.committed.drain(..) {
+                        f.insert(id.as_bytes());
+                    }
+                    *self = Ids::Ready(f);
+                }
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => *self = Ids::Off,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+        }
+    }
+
+    /// Notes an id the sequencer committed.
+    fn committed(&mut self, id: &str) {
+        match self {
+            Ids::Ready(f) => f.insert(id.as_bytes()),
+            Ids::Filling(filling) if filling.committed.len() < FILLING_BACKLOG_MAX => {
+                filling.committed.push(id.to_string())
+            }
+            Ids::Filling(_) => *self = Ids::Off,
+            Ids::Off => {}
+        }
+    }
 }
 
 /// A committed record handed to the indexer.
@@ -1417,6 +1546,8 @@ impl Sequencer {
                 st.batch_max = st.batch_max.max(staged.len() as u64);
                 st.fsync_micros += us;
                 st.fsync_micros_max = st.fsync_micros_max.max(us);
+                st.id_lookups = self.id_lookups;
+                st.id_filter_ready = matches!(self.ids, Ids::Ready(_));
             }
             let (path, at) = match written {
                 Ok(x) => x,
@@ -1503,7 +1634,9 @@ impl Sequencer {
                 self.recent_ids.retain(|_, (seq, _)| *seq >= indexed);
             }
             let mut batch = Vec::with_capacity(staged.len());
+            self.ids.poll();
             for s in staged {
+                self.ids.committed(&s.statement.id);
                 self.recent_ids.insert(
                     s.statement.id.clone(),
                     (s.seq, Statement::content_hash(&s.bytes)),
@@ -1553,9 +1686,14 @@ impl Sequencer {
                 )))
             });
         }
-        let known = match self.recent_ids.get(&stmt.id) {
-            Some((seq, h)) => Some((*seq, *h)),
-            None => match self.db.get(key_with(b"i:", stmt.id.as_bytes())) {
+        // A new id (nearly every append) is told apart without the index.
+        let known = if self.ids.surely_new(&stmt.id) {
+            None
+        } else if let Some((seq, h)) = self.recent_ids.get(&stmt.id) {
+            Some((*seq, *h))
+        } else {
+            self.id_lookups += 1;
+            match self.db.get(key_with(b"i:", stmt.id.as_bytes())) {
                 Ok(Some(v)) if v.len() == 40 => {
                     let mut h = [0u8; 32];
                     h.copy_from_slice(&v[8..]);
@@ -1563,7 +1701,7 @@ impl Sequencer {
                 }
                 Ok(_) => None,
                 Err(e) => return Err(format!("index read failed: {e}")),
-            },
+            }
         };
         if let Some((old_seq, h)) = known {
             return Ok(Outcome::Done(if h == content {

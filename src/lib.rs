@@ -17,6 +17,7 @@ pub mod cli;
 pub mod demo;
 pub mod generate;
 pub mod hashes;
+pub mod idfilter;
 pub mod keyfile;
 pub mod ledger;
 pub mod log;

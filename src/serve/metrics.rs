@@ -150,6 +150,13 @@ impl Metrics {
         );
         family(
             o,
+            "ledger_id_index_lookups_total",
+            "counter",
+            "Appends whose statement id the sequencer looked up in the index (the id filter could not rule it out).",
+        );
+        let _ = writeln!(o, "ledger_id_index_lookups_total {}", ledger.id_lookups);
+        family(
+            o,
             "ledger_rejections_total",
             "counter",
             "Refusals by stable code.",

@@ -461,3 +461,42 @@ fn a_full_segment_gives_back_its_zeroed_space_and_the_next_one_continues() {
     }
     assert!(view.read_leaves(0..size + 1).is_err(), "beyond the size");
 }
+
+#[test]
+fn used_ids_are_recognised_before_and_after_the_id_filter_fills() {
+    let (f, l) = Fixture::new();
+    let ent = f.enterprise_key(&l);
+    let mut s = f.statement(&ent, f.complaint(&ent, "case-1"));
+    s.id = "fixed-id".into();
+    let first = s.clone().sign(&ent).to_envelope(None);
+    let r1 = l.submit(&first).unwrap();
+    s.event = f.complaint(&ent, "case-2");
+    let conflicting = s.sign(&ent).to_envelope(None);
+    drop(l);
+
+    // Just after an open the filter may still be filling from the log: used
+    // ids are looked up in the index.
+    let l = f.open();
+    assert_eq!(l.submit(&first).unwrap(), r1);
+    refused(&l, &conflicting, Code::IdConflict);
+
+    // Stats are published with each written batch; the filter is taken at
+    // the end of a batch, so a few appends see it ready.
+    let mut n = 0;
+    while !l.stats().id_filter_ready {
+        n += 1;
+        assert!(n < 200, "the id filter of a 3-record ledger never filled");
+        l.submit(&f.sign(&ent, f.complaint(&ent, &format!("case-x{n}"))))
+            .unwrap();
+    }
+    let lookups = l.stats().id_lookups;
+    // Used ids: the filter says "maybe", the index answers.
+    assert_eq!(l.submit(&first).unwrap(), r1);
+    refused(&l, &conflicting, Code::IdConflict);
+    // A new id: the filter rules it out, no index lookup.
+    l.submit(&f.sign(&ent, f.complaint(&ent, "case-3")))
+        .unwrap();
+    l.submit(&f.sign(&ent, f.complaint(&ent, "case-4")))
+        .unwrap();
+    assert_eq!(l.stats().id_lookups, lookups + 2);
+}
