@@ -17,7 +17,6 @@ use crate::idfilter::IdFilter;
 use crate::keyfile;
 use crate::log::{self, LogIndex, LogWriter, FRAME_CHECKPOINT, FRAME_RECORD};
 use crate::projstore;
-use anyhow::{bail, Context};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use events::checkpoint::{Checkpoint, SignedCheckpoint};
 use events::codec;
@@ -231,8 +230,80 @@ pub fn wall_clock() -> Timestamp {
     now()
 }
 
+/// Why creating, opening or reading a ledger failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("{} is not a ledger data directory (no log/); create one with `ledger init`", .0.display())]
+    NotADataDir(PathBuf),
+    #[error("{} holds no records (not even genesis); it was never initialised", .0.display())]
+    Uninitialised(PathBuf),
+    #[error("{} exists and is not empty; a ledger is created in a new directory", .0.display())]
+    NotEmpty(PathBuf),
+    #[error("data directory {} is in use by pid {pid}; stop that process first", .dir.display())]
+    InUse { dir: PathBuf, pid: String },
+    #[error("origin {0:?} must be 1 to 128 characters of A-Z a-z 0-9 . _ / : - (for example example.gov.cn/investor-complaints)")]
+    BadOrigin(String),
+    /// What `init` was given cannot make a genesis record.
+    #[error("{0}")]
+    BadGenesis(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    OtherIo(#[from] std::io::Error),
+    #[error(transparent)]
+    Log(#[from] log::LogError),
+    #[error("the index: {0}")]
+    Index(#[from] sled::Error),
+    #[error(transparent)]
+    KeyFile(#[from] keyfile::KeyFileError),
+    #[error(transparent)]
+    Projection(#[from] projstore::StoreError),
+    #[error(transparent)]
+    Replay(#[from] crate::reads::ReadError),
+    /// The data directory disagrees with itself: a frame that does not hold
+    /// the record it should, key files that do not match genesis, records
+    /// that do not hash to the last signed checkpoint.
+    #[error("{0}")]
+    Damaged(String),
+    /// A size or seq the caller asked for that the ledger does not have.
+    #[error("size {asked} is beyond the ledger's size {size}")]
+    BeyondSize { asked: u64, size: u64 },
+    #[error("{0}")]
+    Proof(#[from] merkle::ProofError),
+    #[error("no checkpoint covers seq {0}")]
+    NoCheckpoint(u64),
+    #[error("this view of the log was opened without its Merkle tree")]
+    NoMerkleTree,
+    #[error("the writer stopped ({0}); reads resume after a restart")]
+    WriterStopped(String),
+    /// Why the writer stopped, as `close` reports it.
+    #[error("{0}")]
+    WriterFailed(String),
+    /// The domain model is held by the writer or was poisoned by a panic.
+    #[error("the domain model is unavailable ({0})")]
+    ModelUnavailable(&'static str),
+}
+
+impl LedgerError {
+    /// True when the caller, not the ledger, is at fault.
+    pub fn is_request_error(&self) -> bool {
+        matches!(self, LedgerError::BeyondSize { .. })
+    }
+}
+
+fn io_what(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> LedgerError {
+    let what = what.into();
+    move |source| LedgerError::Io { what, source }
+}
+
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
 /// Takes the data directory's lock, or says who holds it.
-fn lock_dir(dir: &Path) -> anyhow::Result<File> {
+fn lock_dir(dir: &Path) -> Result<File> {
     let path = dir.join("LOCK");
     let mut f = OpenOptions::new()
         .read(true)
@@ -240,7 +311,7 @@ fn lock_dir(dir: &Path) -> anyhow::Result<File> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
+        .map_err(io_what(format!("opening {}", path.display())))?;
     // A lock this process released can stay held for an instant by a child
     // that another thread is forking (the child shares the descriptor until
     // its exec closes it): when the holder named is this process, wait a
@@ -268,14 +339,13 @@ fn lock_dir(dir: &Path) -> anyhow::Result<File> {
             let mut s = String::new();
             let _ = f.read_to_string(&mut s);
             let pid = s.trim();
-            bail!(
-                "data directory {} is in use by pid {}; stop that process first",
-                dir.display(),
-                if pid.is_empty() { "unknown" } else { pid }
-            );
+            return Err(LedgerError::InUse {
+                dir: dir.to_path_buf(),
+                pid: if pid.is_empty() { "unknown" } else { pid }.to_string(),
+            });
         }
         Err(std::fs::TryLockError::Error(e)) => {
-            return Err(e).context("locking the data directory")
+            return Err(io_what("locking the data directory")(e))
         }
     }
     f.set_len(0)?;
@@ -284,9 +354,10 @@ fn lock_dir(dir: &Path) -> anyhow::Result<File> {
     Ok(f)
 }
 
-fn checkpoint_signer(dir: &Path) -> anyhow::Result<NoteSigner> {
+fn checkpoint_signer(dir: &Path) -> Result<NoteSigner> {
     let text = keyfile::read_private(&dir.join("checkpoint.key"))?;
-    NoteSigner::from_skey(text.trim()).map_err(|e| anyhow::anyhow!("checkpoint.key: {e}"))
+    NoteSigner::from_skey(text.trim())
+        .map_err(|e| LedgerError::Damaged(format!("checkpoint.key: {e}")))
 }
 
 /// Facts about a new ledger.
@@ -297,10 +368,10 @@ pub struct InitInfo {
 }
 
 /// Origins are ASCII without spaces or `+` (they name the checkpoint key too).
-pub fn check_origin(origin: &str) -> anyhow::Result<()> {
+pub fn check_origin(origin: &str) -> Result<()> {
     let ok = |b: u8| b.is_ascii_alphanumeric() || b"._/:-".contains(&b);
     if origin.is_empty() || origin.len() > 128 || !origin.bytes().all(ok) {
-        bail!("origin {origin:?} must be 1 to 128 characters of A-Z a-z 0-9 . _ / : - (for example example.gov.cn/investor-complaints)");
+        return Err(LedgerError::BadOrigin(origin.to_string()));
     }
     Ok(())
 }
@@ -315,7 +386,7 @@ pub fn init(
     clock: Clock,
     genesis_time: Option<OffsetTime>,
     description: &str,
-) -> anyhow::Result<InitInfo> {
+) -> Result<InitInfo> {
     init_with_keys(
         dir,
         origin,
@@ -340,17 +411,20 @@ pub fn init_with_keys(
     clock: Clock,
     genesis_time: Option<OffsetTime>,
     description: &str,
-) -> anyhow::Result<InitInfo> {
+) -> Result<InitInfo> {
     check_origin(origin)?;
-    if dir.exists() && fs::read_dir(dir)?.next().is_some() {
-        bail!(
-            "{} exists and is not empty; a ledger is created in a new directory",
-            dir.display()
-        );
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map_err(io_what(format!("reading {}", dir.display())))?
+            .next()
+            .is_some()
+    {
+        return Err(LedgerError::NotEmpty(dir.to_path_buf()));
     }
-    fs::create_dir_all(dir.join("log")).with_context(|| format!("creating {}", dir.display()))?;
+    fs::create_dir_all(dir.join("log")).map_err(io_what(format!("creating {}", dir.display())))?;
     let _lock = lock_dir(dir)?;
-    let signer = NoteSigner::new(origin, checkpoint_key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let signer = NoteSigner::new(origin, checkpoint_key)
+        .map_err(|e| LedgerError::BadGenesis(e.to_string()))?;
     keyfile::write_private(
         &dir.join("checkpoint.key"),
         &format!("{}\n", signer.to_skey()),
@@ -358,16 +432,21 @@ pub fn init_with_keys(
     keyfile::write_key(&dir.join("system.key"), &system)?;
     let (issued_at, occurred_at) = match (clock, genesis_time) {
         (Clock::Simulated, Some(t)) => (t.instant(), t),
-        (Clock::Simulated, None) => bail!("a ledger with a simulated clock needs its genesis time"),
+        (Clock::Simulated, None) => {
+            return Err(LedgerError::BadGenesis(
+                "a ledger with a simulated clock needs its genesis time".into(),
+            ))
+        }
         (Clock::Real, _) => (now(), now_shanghai()),
     };
     let genesis = LedgerGenesis {
-        origin: Text::new(origin).map_err(anyhow::Error::msg)?,
+        origin: Text::new(origin).map_err(|e| LedgerError::BadGenesis(e.to_string()))?,
         root_key: PublicKey(root.verifying_key()),
-        checkpoint_key: Text::new(signer.verifier().to_vkey()).map_err(anyhow::Error::msg)?,
+        checkpoint_key: Text::new(signer.verifier().to_vkey())
+            .map_err(|e| LedgerError::BadGenesis(e.to_string()))?,
         system_key: PublicKey(system.verifying_key()),
         clock,
-        description: Text::new(description).map_err(anyhow::Error::msg)?,
+        description: Text::new(description).map_err(|e| LedgerError::BadGenesis(e.to_string()))?,
     };
     let stmt = Statement {
         origin: origin.to_string(),
@@ -395,7 +474,7 @@ pub fn init_with_keys(
         extensions: vec![],
     };
     let note = SignedCheckpoint::sign(cp, &signer)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map_err(|e| LedgerError::BadGenesis(e.to_string()))?
         .note;
     let mut frames = Vec::new();
     log::encode_frame(FRAME_RECORD, &rec, &mut frames);
@@ -442,7 +521,7 @@ fn index_record(batch: &mut sled::Batch, seq: u64, stmt: &Statement, stmt_bytes:
     }
 }
 
-fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Result<sled::Db> {
+fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> Result<sled::Db> {
     let path = dir.join("index");
     let open = || {
         sled::Config::new()
@@ -471,7 +550,7 @@ fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Resu
                 "index unreadable ({e}); rebuilding it from the log"
             ));
             let _ = fs::remove_dir_all(&path);
-            open().context("creating the index")?
+            open()?
         }
     };
     if db.get(b"m:version")?.as_deref() != Some(INDEX_VERSION) {
@@ -484,7 +563,7 @@ fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> anyhow::Resu
     Ok(db)
 }
 
-fn indexed(db: &sled::Db) -> anyhow::Result<u64> {
+fn indexed(db: &sled::Db) -> Result<u64> {
     Ok(match db.get(b"m:indexed")? {
         Some(v) if v.len() == 8 => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
         _ => 0,
@@ -495,12 +574,9 @@ impl Ledger {
     /// Opens a ledger for appending: takes the lock, scans the log (cutting only
     /// an unacknowledged tail), brings the derived stores up to date and starts
     /// the sequencer.
-    pub fn open(dir: &Path, config: Config) -> anyhow::Result<Ledger> {
+    pub fn open(dir: &Path, config: Config) -> Result<Ledger> {
         if !dir.join("log").is_dir() {
-            bail!(
-                "{} is not a ledger data directory (no log/); create one with `ledger init`",
-                dir.display()
-            );
+            return Err(LedgerError::NotADataDir(dir.to_path_buf()));
         }
         let lock = lock_dir(dir)?;
         let mut notices = Vec::new();
@@ -511,34 +587,34 @@ impl Ledger {
         }
         let size = scan.records();
         if size == 0 {
-            bail!(
-                "{} holds no records (not even genesis); it was never initialised",
-                dir.display()
-            );
+            return Err(LedgerError::Uninitialised(dir.to_path_buf()));
         }
         let leaf_hashes = std::mem::take(&mut scan.leaf_hashes);
         let registry_seqs = std::mem::take(&mut scan.registry_seqs);
         let index = LogIndex::from_scan(&mut scan)?;
-        let read = |seq: u64| -> anyhow::Result<Record> {
+        let read = |seq: u64| -> Result<Record> {
             let bytes = index
                 .read_leaf(seq)
-                .with_context(|| format!("reading seq {seq}"))?;
-            let r = Record::parse(&bytes).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
+                .map_err(io_what(format!("reading seq {seq}")))?;
+            let r = Record::parse(&bytes)
+                .map_err(|e| LedgerError::Damaged(format!("seq {seq}: {e}")))?;
             // Paired assertion: the record read back is the one the frame order says.
             if r.seq != seq {
-                bail!(
+                return Err(LedgerError::Damaged(format!(
                     "the log is damaged: the frame for seq {seq} holds seq {}",
                     r.seq
-                );
+                )));
             }
             Ok(r)
         };
         let genesis = read(0)?;
         let mut registry = Registry::genesis(&genesis.signed.statement)
-            .map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+            .map_err(|e| LedgerError::Damaged(format!("genesis: {e}")))?;
         let signer = checkpoint_signer(dir)?;
         if signer.verifier().to_vkey() != registry.checkpoint_key {
-            bail!("checkpoint.key does not match the checkpoint key named in genesis");
+            return Err(LedgerError::Damaged(
+                "checkpoint.key does not match the checkpoint key named in genesis".into(),
+            ));
         }
 
         // Derived index: catch up from what it already reflects.
@@ -590,11 +666,16 @@ impl Ledger {
         drop(leaf_hashes);
         notices.extend(notice);
         let last_note = scan.last_checkpoint.clone().unwrap_or_default();
-        let cp = SignedCheckpoint::open(&last_note, &signer.verifier(), &registry.origin)
-            .map_err(|e| anyhow::anyhow!("the last checkpoint in the log does not verify: {e}"))?;
+        let cp = SignedCheckpoint::open(&last_note, &signer.verifier(), &registry.origin).map_err(
+            |e| {
+                LedgerError::Damaged(format!(
+                    "the last checkpoint in the log does not verify: {e}"
+                ))
+            },
+        )?;
         // Paired assertion: the records read back hash to the last signed checkpoint.
-        if hashes.root().map_err(|e| anyhow::anyhow!("{e}"))? != cp.checkpoint.root {
-            bail!("the log's records do not hash to its last signed checkpoint (size {size}); run `ledger verify`");
+        if hashes.root()? != cp.checkpoint.root {
+            return Err(LedgerError::Damaged(format!("the log's records do not hash to its last signed checkpoint (size {size}); run `ledger verify`")));
         }
         let last = index.read_leaf(size - 1)?;
         prev_head = if size > 0 {
@@ -660,12 +741,14 @@ impl Ledger {
             &mut model,
         )?;
         if replayed.size != size {
-            bail!(
+            return Err(LedgerError::Damaged(format!(
                 "the replay stopped at seq {} of {size} records",
                 replayed.size
-            );
+            )));
         }
-        let registry = known.context("the key registry was lost in the replay")?;
+        let registry = known.ok_or(LedgerError::Damaged(
+            "the key registry was lost in the replay".into(),
+        ))?;
         let mut snapshot_seq = from;
         if size - from >= SNAPSHOT_AFTER_REPLAY {
             projstore::save(dir, &model, size, &prev_head)?;
@@ -673,7 +756,9 @@ impl Ledger {
         }
         let system_key = keyfile::read_key(&dir.join("system.key"))?;
         if KeyId::of(&system_key.verifying_key()) != registry.system {
-            bail!("system.key does not match the system key named in genesis");
+            return Err(LedgerError::Damaged(
+                "system.key does not match the system key named in genesis".into(),
+            ));
         }
         let keys: HashMap<KeyId, VerifyingKey> =
             registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
@@ -1023,16 +1108,17 @@ impl Ledger {
 
     /// Runs `f` on the domain model as of the durable head (every record
     /// acknowledged so far, nothing that is not durable) and that head.
-    pub fn with_model<T>(&self, f: impl FnOnce(&Model, &Head) -> T) -> anyhow::Result<T> {
+    pub fn with_model<T>(&self, f: impl FnOnce(&Model, &Head) -> T) -> Result<T> {
         // A writer that stopped may have staged records into the model that
         // never became durable: no read is answered from it.
         if let Some(why) = self.failure() {
-            bail!("the writer stopped ({why}); reads resume after a restart");
+            return Err(LedgerError::WriterStopped(why));
         }
-        let model =
-            self.shared.model.read().map_err(|_| {
-                anyhow::anyhow!("the domain model is unavailable (the writer failed)")
-            })?;
+        let model = self
+            .shared
+            .model
+            .read()
+            .map_err(|_| LedgerError::ModelUnavailable("the writer failed"))?;
         let head = self.head();
         Ok(f(&model, &head))
     }
@@ -1042,20 +1128,16 @@ impl Ledger {
     /// durable) the answer is `None`, for a caller that must not wait (an
     /// async thread then hands its read to a thread that may).
     #[allow(clippy::type_complexity)]
-    pub fn try_read_model(
-        &self,
-    ) -> Option<anyhow::Result<(std::sync::RwLockReadGuard<'_, Model>, Head)>> {
+    pub fn try_read_model(&self) -> Option<Result<(std::sync::RwLockReadGuard<'_, Model>, Head)>> {
         if let Some(why) = self.failure() {
-            return Some(Err(anyhow::anyhow!(
-                "the writer stopped ({why}); reads resume after a restart"
-            )));
+            return Some(Err(LedgerError::WriterStopped(why)));
         }
         match self.shared.model.try_read() {
             Ok(m) => Some(Ok((m, self.head()))),
             Err(std::sync::TryLockError::WouldBlock) => None,
-            Err(std::sync::TryLockError::Poisoned(_)) => Some(Err(anyhow::anyhow!(
-                "the domain model is unavailable (the writer failed)"
-            ))),
+            Err(std::sync::TryLockError::Poisoned(_)) => {
+                Some(Err(LedgerError::ModelUnavailable("the writer failed")))
+            }
         }
     }
 
@@ -1074,7 +1156,7 @@ impl Ledger {
     }
 
     /// The signed checkpoint of exactly `size`, if one was issued.
-    pub fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<String>> {
+    pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>> {
         Ok(self.log().checkpoint_at(size)?)
     }
 
@@ -1084,12 +1166,12 @@ impl Ledger {
     }
 
     /// The receipt of an already-appended record.
-    pub fn receipt(&self, seq: u64) -> anyhow::Result<Receipt> {
+    pub fn receipt(&self, seq: u64) -> Result<Receipt> {
         receipt_from(&self.log(), seq)
     }
 
     /// The seq of a statement id, if appended.
-    pub fn seq_of(&self, id: &str) -> anyhow::Result<Option<u64>> {
+    pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
         Ok(self
             .shared
             .db
@@ -1098,7 +1180,7 @@ impl Ledger {
     }
 
     /// Seqs of records about a case, promise, body, enterprise, inspection or project.
-    pub fn seqs_about(&self, kind: &str, id: &str) -> anyhow::Result<Vec<u64>> {
+    pub fn seqs_about(&self, kind: &str, id: &str) -> Result<Vec<u64>> {
         let mut prefix = Vec::new();
         prefix.extend_from_slice(b"x:");
         prefix.extend_from_slice(kind.as_bytes());
@@ -1116,33 +1198,39 @@ impl Ledger {
     }
 
     /// An inclusion proof of `seq` in the tree of `size` (at most the current size).
-    pub fn inclusion_proof(&self, seq: u64, size: u64) -> anyhow::Result<Vec<Hash>> {
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>> {
         let head = self.head();
         if size > head.size {
-            bail!("size {size} is beyond the ledger's size {}", head.size);
+            return Err(LedgerError::BeyondSize {
+                asked: size,
+                size: head.size,
+            });
         }
-        merkle::inclusion_proof(size, seq, &self.shared.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+        Ok(merkle::inclusion_proof(size, seq, &self.shared.hashes)?)
     }
 
     /// A consistency proof from `old` to `new` (at most the current size).
-    pub fn consistency_proof(&self, old: u64, new: u64) -> anyhow::Result<Vec<Hash>> {
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
         let head = self.head();
         if new > head.size {
-            bail!("size {new} is beyond the ledger's size {}", head.size);
+            return Err(LedgerError::BeyondSize {
+                asked: new,
+                size: head.size,
+            });
         }
-        merkle::consistency_proof(new, old, &self.shared.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+        Ok(merkle::consistency_proof(new, old, &self.shared.hashes)?)
     }
 
     /// The Merkle root at `size`.
-    pub fn root_at(&self, size: u64) -> anyhow::Result<Hash> {
-        merkle::tree_hash(size, &self.shared.hashes).map_err(|e| anyhow::anyhow!("{e}"))
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
+        Ok(merkle::tree_hash(size, &self.shared.hashes)?)
     }
 
     /// Stops the sequencer after the batch in flight and waits for it.
-    pub fn close(mut self) -> anyhow::Result<()> {
+    pub fn close(mut self) -> Result<()> {
         self.shutdown();
         match self.failure() {
-            Some(f) => bail!("{f}"),
+            Some(f) => Err(LedgerError::WriterFailed(f)),
             None => Ok(()),
         }
     }
@@ -1860,12 +1948,12 @@ impl Sequencer {
 }
 
 /// The receipt of record `seq`, rebuilt from the log alone.
-pub fn receipt_from(log: &LogIndex, seq: u64) -> anyhow::Result<Receipt> {
+pub fn receipt_from(log: &LogIndex, seq: u64) -> Result<Receipt> {
     let leaf = log.read_leaf(seq)?;
-    let r = Record::parse(&leaf).map_err(|e| anyhow::anyhow!("seq {seq}: {e}"))?;
+    let r = Record::parse(&leaf).map_err(|e| LedgerError::Damaged(format!("seq {seq}: {e}")))?;
     let checkpoint = log
         .covering_checkpoint(seq)?
-        .with_context(|| format!("no checkpoint covers seq {seq}"))?;
+        .ok_or(LedgerError::NoCheckpoint(seq))?;
     Ok(Receipt {
         seq,
         id: r.signed.statement.id,
@@ -1892,9 +1980,9 @@ pub struct Rebuilt {
 /// uses), then the snapshot saved. It holds the data directory's lock
 /// throughout, so no ledger serves meanwhile, and touches nothing else: the
 /// derived index and Merkle store are the ledger's to check when it opens.
-pub fn rebuild_projections(dir: &Path) -> anyhow::Result<Rebuilt> {
+pub fn rebuild_projections(dir: &Path) -> Result<Rebuilt> {
     if !dir.join("log").is_dir() {
-        bail!("{} is not a ledger data directory (no log/)", dir.display());
+        return Err(LedgerError::NotADataDir(dir.to_path_buf()));
     }
     let _lock = lock_dir(dir)?;
     projstore::clear(dir)?;
@@ -1927,51 +2015,48 @@ pub struct LogView {
 
 impl LogView {
     /// Opens the log with its Merkle tree, for proofs and roots.
-    pub fn open(dir: &Path) -> anyhow::Result<LogView> {
+    pub fn open(dir: &Path) -> Result<LogView> {
         Self::open_with(dir, log::LeafHashes::Compute)
     }
 
     /// Opens the log for reading records only (a fold): every frame is still
     /// checked, but no leaf is hashed and no tree held (64 MB for a million
     /// records); proofs and roots from this view are refused.
-    pub fn open_records(dir: &Path) -> anyhow::Result<LogView> {
+    pub fn open_records(dir: &Path) -> Result<LogView> {
         Self::open_with(dir, log::LeafHashes::Skip)
     }
 
     /// The view of a log scanned without leaf hashes (`log::scan_feeding`).
-    pub fn from_scan(scan: &mut log::Scan) -> anyhow::Result<LogView> {
+    pub fn from_scan(scan: &mut log::Scan) -> Result<LogView> {
         Self::from_scan_with(scan, log::LeafHashes::Skip)
     }
 
-    fn open_with(dir: &Path, leaves: log::LeafHashes) -> anyhow::Result<LogView> {
+    fn open_with(dir: &Path, leaves: log::LeafHashes) -> Result<LogView> {
         let log_dir = dir.join("log");
         if !log_dir.is_dir() {
-            bail!("{} is not a ledger data directory (no log/)", dir.display());
+            return Err(LedgerError::NotADataDir(dir.to_path_buf()));
         }
         let mut scan = log::scan(&log_dir, leaves)?;
         if scan.records() == 0 {
-            bail!("{} holds no records", dir.display());
+            return Err(LedgerError::Uninitialised(dir.to_path_buf()));
         }
         Self::from_scan_with(&mut scan, leaves)
     }
 
-    fn from_scan_with(scan: &mut log::Scan, leaves: log::LeafHashes) -> anyhow::Result<LogView> {
+    fn from_scan_with(scan: &mut log::Scan, leaves: log::LeafHashes) -> Result<LogView> {
         let tail = scan.tail.as_ref().map(|(p, from, bytes, n)| {
             format!("{} holds {bytes} unacknowledged bytes ({n} record frames) after byte {from}; they are not part of the ledger", p.display())
         });
         let hashes = match leaves {
-            log::LeafHashes::Compute => Some(
-                crate::hashes::stored_hashes(&scan.leaf_hashes)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            ),
+            log::LeafHashes::Compute => Some(crate::hashes::stored_hashes(&scan.leaf_hashes)?),
             log::LeafHashes::Skip => None,
         };
         let index = LogIndex::from_scan(scan)?;
         if index.size() == 0 {
-            bail!("the log holds no records");
+            return Err(LedgerError::Damaged("the log holds no records".into()));
         }
-        let genesis =
-            Record::parse(&index.read_leaf(0)?).map_err(|e| anyhow::anyhow!("genesis: {e}"))?;
+        let genesis = Record::parse(&index.read_leaf(0)?)
+            .map_err(|e| LedgerError::Damaged(format!("genesis: {e}")))?;
         Ok(LogView {
             index,
             hashes,
@@ -1980,10 +2065,8 @@ impl LogView {
         })
     }
 
-    fn hashes(&self) -> anyhow::Result<&[Hash]> {
-        self.hashes.as_deref().ok_or_else(|| {
-            anyhow::anyhow!("this view of the log was opened without its Merkle tree")
-        })
+    fn hashes(&self) -> Result<&[Hash]> {
+        self.hashes.as_deref().ok_or(LedgerError::NoMerkleTree)
     }
 
     pub fn size(&self) -> u64 {
@@ -1999,7 +2082,7 @@ impl LogView {
         self.index.read_leaves(range)
     }
 
-    pub fn checkpoint_at(&self, size: u64) -> anyhow::Result<Option<String>> {
+    pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>> {
         Ok(self.index.checkpoint_at(size)?)
     }
 
@@ -2007,29 +2090,32 @@ impl LogView {
         self.index.nearest_checkpoints(size)
     }
 
-    pub fn receipt(&self, seq: u64) -> anyhow::Result<Receipt> {
+    pub fn receipt(&self, seq: u64) -> Result<Receipt> {
         receipt_from(&self.index, seq)
     }
 
-    fn check_size(&self, size: u64) -> anyhow::Result<()> {
+    fn check_size(&self, size: u64) -> Result<()> {
         if size > self.size() {
-            bail!("size {size} is beyond the ledger's size {}", self.size());
+            return Err(LedgerError::BeyondSize {
+                asked: size,
+                size: self.size(),
+            });
         }
         Ok(())
     }
 
-    pub fn inclusion_proof(&self, seq: u64, size: u64) -> anyhow::Result<Vec<Hash>> {
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>> {
         self.check_size(size)?;
-        merkle::inclusion_proof(size, seq, self.hashes()?).map_err(|e| anyhow::anyhow!("{e}"))
+        Ok(merkle::inclusion_proof(size, seq, self.hashes()?)?)
     }
 
-    pub fn consistency_proof(&self, old: u64, new: u64) -> anyhow::Result<Vec<Hash>> {
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
         self.check_size(new)?;
-        merkle::consistency_proof(new, old, self.hashes()?).map_err(|e| anyhow::anyhow!("{e}"))
+        Ok(merkle::consistency_proof(new, old, self.hashes()?)?)
     }
 
-    pub fn root_at(&self, size: u64) -> anyhow::Result<Hash> {
+    pub fn root_at(&self, size: u64) -> Result<Hash> {
         self.check_size(size)?;
-        merkle::tree_hash(size, self.hashes()?).map_err(|e| anyhow::anyhow!("{e}"))
+        Ok(merkle::tree_hash(size, self.hashes()?)?)
     }
 }

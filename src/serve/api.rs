@@ -829,12 +829,15 @@ fn live_ctx(h: &crate::ledger::Head) -> Ctx {
     }
 }
 
-fn unavailable(e: anyhow::Error) -> Problem {
-    Problem::new(
+fn unavailable(e: crate::ledger::LedgerError) -> Problem {
+    // The reason (an IO error, a path) goes to the server's log, not to the client.
+    let mut p = Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         events::codes::Code::Unavailable.as_str(),
-        format!("{e:#}"),
-    )
+        "the ledger cannot answer from its model now (its writer stopped); reads resume after a restart",
+    );
+    p.internal = Some(e.to_string());
+    p
 }
 
 fn same_as_of(a: &AsOf, b: &AsOf) -> bool {

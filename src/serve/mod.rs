@@ -378,7 +378,7 @@ fn close_ledger(app: AppState) -> Result<()> {
     let mut ledger = ledger;
     for _ in 0..50 {
         match Arc::try_unwrap(ledger) {
-            Ok(l) => return l.close(),
+            Ok(l) => return Ok(l.close()?),
             Err(back) => {
                 ledger = back;
                 std::thread::sleep(Duration::from_millis(20));

@@ -101,6 +101,18 @@ impl Problem {
     }
 }
 
+impl From<crate::ledger::LedgerError> for Problem {
+    /// The reader's mistakes are 400s; anything else is the ledger's, answered
+    /// as a generic 500 (the detail goes to the log, not to the client).
+    fn from(e: crate::ledger::LedgerError) -> Problem {
+        if e.is_request_error() {
+            Problem::bad_request(e.to_string())
+        } else {
+            Problem::internal(e.to_string())
+        }
+    }
+}
+
 impl From<anyhow::Error> for Problem {
     fn from(e: anyhow::Error) -> Problem {
         Problem::internal(format!("{e:#}"))

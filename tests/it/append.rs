@@ -500,3 +500,35 @@ fn used_ids_are_recognised_before_and_after_the_id_filter_fills() {
         .unwrap();
     assert_eq!(l.stats().id_lookups, lookups + 2);
 }
+
+#[test]
+fn opening_and_proof_errors_say_what_is_wrong_by_variant() {
+    use ledger::ledger::{Config, Ledger, LedgerError};
+    let (f, l) = Fixture::new();
+    // A second open in this process finds the directory locked.
+    match Ledger::open(&f.data(), Config::default()) {
+        Err(LedgerError::InUse { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+        Err(e) => panic!("expected InUse, got {e}"),
+        Ok(_) => panic!("a locked data directory opened twice"),
+    }
+    // A size beyond the ledger is the caller's mistake (HTTP 400), not damage.
+    let size = l.head().size;
+    match l.inclusion_proof(0, size + 1) {
+        Err(e @ LedgerError::BeyondSize { .. }) => {
+            assert!(e.is_request_error());
+            assert_eq!(
+                e.to_string(),
+                format!("size {} is beyond the ledger's size {size}", size + 1)
+            );
+        }
+        other => panic!("expected BeyondSize, got {other:?}"),
+    }
+    drop(l);
+    let empty = f.dir.path().join("not-a-ledger");
+    std::fs::create_dir_all(&empty).unwrap();
+    match Ledger::open(&empty, Config::default()) {
+        Err(e @ LedgerError::NotADataDir(_)) => assert!(!e.is_request_error()),
+        Err(e) => panic!("expected NotADataDir, got {e}"),
+        Ok(_) => panic!("an empty directory opened as a ledger"),
+    }
+}
