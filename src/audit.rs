@@ -6,7 +6,6 @@
 //! No batch verification: each signature is checked on its own.
 
 use crate::log::{self, FrameReader, FRAME_RECORD};
-use anyhow::Context;
 use ed25519_dalek::VerifyingKey;
 use events::checkpoint::{Checkpoint, SignedCheckpoint};
 use events::codes::Code;
@@ -38,30 +37,29 @@ pub struct AuditReport {
 }
 
 /// Why verification failed: a finding about the data, or an error reading it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    Finding(VerifyError),
-    Io(anyhow::Error),
+    /// The data is not sound: the first bad seq and why.
+    #[error("{0}")]
+    Finding(#[from] VerifyError),
+    #[error("{} is not a ledger data directory (no log/)", .0.display())]
+    NotADataDir(std::path::PathBuf),
+    #[error("verifying an export needs the ledger's checkpoint key (--key)")]
+    NoCheckpointKey,
+    #[error(transparent)]
+    Log(#[from] log::LogError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
-impl std::fmt::Display for AuditError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AuditError::Finding(v) => write!(f, "{v}"),
-            AuditError::Io(e) => write!(f, "{e:#}"),
-        }
-    }
-}
-
-impl From<anyhow::Error> for AuditError {
-    fn from(e: anyhow::Error) -> Self {
-        AuditError::Io(e)
-    }
-}
-
-impl From<VerifyError> for AuditError {
-    fn from(e: VerifyError) -> Self {
-        AuditError::Finding(e)
+impl AuditError {
+    /// A finding about the data (exit 1), not an error reading it (exit 2).
+    pub fn is_finding(&self) -> bool {
+        matches!(self, AuditError::Finding(_))
     }
 }
 
@@ -452,12 +450,9 @@ impl Engine {
 pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, AuditError> {
     let log_dir = dir.join("log");
     if !log_dir.is_dir() {
-        return Err(AuditError::Io(anyhow::anyhow!(
-            "{} is not a ledger data directory (no log/)",
-            dir.display()
-        )));
+        return Err(AuditError::NotADataDir(dir.to_path_buf()));
     }
-    let segs = log::list_segments(&log_dir).map_err(|e| AuditError::Io(e.into()))?;
+    let segs = log::list_segments(&log_dir)?;
     let total: u64 = segs
         .iter()
         .filter_map(|(_, p)| std::fs::metadata(p).ok())
@@ -470,7 +465,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
     let mut tail = None;
     let nsegs = segs.len();
     for (si, (first, path)) in segs.into_iter().enumerate() {
-        let mut r = FrameReader::open(&path).map_err(|e| AuditError::Io(e.into()))?;
+        let mut r = FrameReader::open(&path)?;
         loop {
             match r.next_frame() {
                 Ok(None) => break,
@@ -520,7 +515,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
             if let log::LogError::Damaged { seq, reason, .. } = e {
                 return Err(finding(seq, Code::DamagedFrame, reason));
             }
-            return Err(AuditError::Io(e.into()));
+            return Err(e.into());
         }
         let _ = (seq, offset, reason);
     }
@@ -550,9 +545,10 @@ pub fn verify_export(
     checkpoint_note: &[u8],
     opts: AuditOptions,
 ) -> Result<AuditReport, AuditError> {
-    let key = opts.checkpoint_key.clone().ok_or_else(|| {
-        anyhow::anyhow!("verifying an export needs the ledger's checkpoint key (--key)")
-    })?;
+    let key = opts
+        .checkpoint_key
+        .clone()
+        .ok_or(AuditError::NoCheckpointKey)?;
     let cp = log::checkpoint_of_note(checkpoint_note).ok_or_else(|| {
         finding(
             0,
@@ -567,7 +563,10 @@ pub fn verify_export(
             format!("the checkpoint is not signed by the key you gave: {e}"),
         )
     })?;
-    let f = std::fs::File::open(export).with_context(|| format!("opening {}", export.display()))?;
+    let f = std::fs::File::open(export).map_err(|source| AuditError::Io {
+        what: format!("opening {}", export.display()),
+        source,
+    })?;
     let total = f.metadata().map(|m| m.len() / 700).unwrap_or(0);
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut engine = Engine::new(opts, total);
@@ -577,7 +576,10 @@ pub fn verify_export(
         line.clear();
         let n = r
             .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", export.display()))?;
+            .map_err(|source| AuditError::Io {
+                what: format!("reading {}", export.display()),
+                source,
+            })?;
         if n == 0 {
             break;
         }
@@ -602,28 +604,4 @@ pub fn verify_export(
     engine.drain()?;
     engine.finish()?;
     Ok(engine.report(None))
-}
-
-/// Parses a public key given as base64 or as a path to a file holding it.
-pub fn read_public_key(arg: &str) -> anyhow::Result<PublicKey> {
-    let text = if Path::new(arg).is_file() {
-        std::fs::read_to_string(arg)?.trim().to_string()
-    } else {
-        arg.trim().to_string()
-    };
-    PublicKey::parse(&text).ok_or_else(|| {
-        anyhow::anyhow!("{arg:?} is not a base64 Ed25519 public key (or a file holding one)")
-    })
-}
-
-/// Parses a checkpoint verifier key given as `name+hexid+base64` or as a file holding it.
-pub fn read_note_verifier(arg: &str) -> anyhow::Result<NoteVerifier> {
-    let text = if Path::new(arg).is_file() {
-        std::fs::read_to_string(arg)?.trim().to_string()
-    } else {
-        arg.trim().to_string()
-    };
-    NoteVerifier::from_vkey(&text).map_err(|e| {
-        anyhow::anyhow!("{arg:?} is not a checkpoint verifier key (name+hexid+base64): {e}")
-    })
 }

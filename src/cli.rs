@@ -540,8 +540,8 @@ fn run(cmd: Command) -> Result<ExitCode> {
             threads,
         } => {
             let opts = AuditOptions {
-                trusted_root: root.as_deref().map(audit::read_public_key).transpose()?,
-                checkpoint_key: key.as_deref().map(audit::read_note_verifier).transpose()?,
+                trusted_root: root.as_deref().map(read_public_key).transpose()?,
+                checkpoint_key: key.as_deref().map(read_note_verifier).transpose()?,
                 since: since
                     .map(|p| std::fs::read(&p).with_context(|| format!("reading {}", p.display())))
                     .transpose()?,
@@ -595,7 +595,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
                     println!("FAILED at seq {}: {}: {}", f.seq, f.code, f.message);
                     Ok(ExitCode::from(1))
                 }
-                Err(AuditError::Io(e)) => Err(e),
+                Err(e) => Err(e.into()),
             }
         }
         Command::VerifyReceipt {
@@ -1110,7 +1110,7 @@ fn verify_receipt(
     inclusion: Option<&Path>,
     consistency: Option<&Path>,
 ) -> Result<ExitCode> {
-    let verifier = audit::read_note_verifier(key)?;
+    let verifier = read_note_verifier(key)?;
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(receipt)?).context("receipt is not JSON")?;
     let r = Receipt::from_json(&r)
@@ -1183,4 +1183,27 @@ fn verify_receipt(
 /// Reads a record file line for `show`-like tools (kept for tests).
 pub fn parse_leaf(bytes: &[u8]) -> Result<Record> {
     Record::parse(bytes).map_err(|e| anyhow!("{e}"))
+}
+
+/// Parses a public key given as base64 or as a path to a file holding it.
+pub fn read_public_key(arg: &str) -> Result<PublicKey> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg)?.trim().to_string()
+    } else {
+        arg.trim().to_string()
+    };
+    PublicKey::parse(&text).ok_or_else(|| {
+        anyhow!("{arg:?} is not a base64 Ed25519 public key (or a file holding one)")
+    })
+}
+
+/// Parses a checkpoint verifier key given as `name+hexid+base64` or as a file holding it.
+pub fn read_note_verifier(arg: &str) -> Result<events::note::NoteVerifier> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg)?.trim().to_string()
+    } else {
+        arg.trim().to_string()
+    };
+    events::note::NoteVerifier::from_vkey(&text)
+        .map_err(|e| anyhow!("{arg:?} is not a checkpoint verifier key (name+hexid+base64): {e}"))
 }

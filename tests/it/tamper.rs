@@ -90,7 +90,7 @@ fn verify_lines(
     match audit::verify_export(&p, note, o) {
         Ok(r) => Ok(r),
         Err(AuditError::Finding(v)) => Err((v.seq, v.code, v.message)),
-        Err(AuditError::Io(e)) => panic!("io: {e:#}"),
+        Err(e) => panic!("io: {e}"),
     }
 }
 
@@ -371,5 +371,34 @@ proptest! {
             prop_assert!(ok, "flip in record {} at byte {} mask {:#x}: got seq {} {} ({})", i, o, mask, seq, code, msg);
             Ok(())
         })?;
+    }
+}
+
+#[test]
+fn what_cannot_be_read_is_an_error_not_a_finding() {
+    let (f, l) = Fixture::new();
+    drop(l);
+    let nowhere = f.dir.path().join("nowhere");
+    match audit::verify_data_dir(&nowhere, AuditOptions::default()) {
+        Err(e @ AuditError::NotADataDir(_)) => assert!(!e.is_finding()),
+        other => panic!("expected NotADataDir, got {:?}", other.map(|r| r.records)),
+    }
+    match audit::verify_export(&nowhere, b"", AuditOptions::default()) {
+        Err(e @ AuditError::NoCheckpointKey) => assert!(!e.is_finding()),
+        other => panic!(
+            "expected NoCheckpointKey, got {:?}",
+            other.map(|r| r.records)
+        ),
+    }
+    let l = f.open();
+    let opts = AuditOptions {
+        checkpoint_key: Some(l.checkpoint_verifier().clone()),
+        ..AuditOptions::default()
+    };
+    drop(l);
+    // A checkpoint that is not one is a finding about what the auditor was given.
+    match audit::verify_export(&nowhere, b"not a checkpoint", opts) {
+        Err(e @ AuditError::Finding(_)) => assert!(e.is_finding()),
+        other => panic!("expected a finding, got {:?}", other.map(|r| r.records)),
     }
 }
