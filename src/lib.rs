@@ -21,6 +21,7 @@ pub mod idfilter;
 pub mod keyfile;
 pub mod ledger;
 pub mod log;
+pub mod parallel;
 pub mod progress;
 pub mod projstore;
 pub mod reads;

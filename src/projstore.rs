@@ -361,7 +361,6 @@ const LINES_PER_CHUNK: usize = 2048;
 /// model in file order on the calling thread, so the model is the one a
 /// line-by-line read gives.
 fn read_lines<R: io::BufRead + Send>(r: &mut R) -> io::Result<std::result::Result<Model, String>> {
-    use std::sync::mpsc;
     let mut line = Vec::with_capacity(1 << 16);
     if r.read_until(b'\n', &mut line)? == 0 || line.pop() != Some(b'\n') {
         return Ok(Err("no model line".into()));
@@ -374,89 +373,69 @@ fn read_lines<R: io::BufRead + Send>(r: &mut R) -> io::Result<std::result::Resul
         .map_or(1, |n| n.get())
         .clamp(1, 8);
     type Parsed = Vec<std::result::Result<Entry, String>>;
-    std::thread::scope(|s| {
-        let mut jobs = Vec::with_capacity(workers);
-        let mut results = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Vec<Vec<u8>>)>(2);
-            let (tx, rx) = mpsc::sync_channel::<Parsed>(2);
-            jobs.push(job_tx);
-            results.push(rx);
-            s.spawn(move || {
-                for (first, lines) in job_rx {
-                    let parsed = lines
-                        .iter()
-                        .zip(first..)
-                        .map(|(l, n)| parse_entry(l, n))
-                        .collect();
-                    if tx.send(parsed).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-        // The reader: lines 2.. in chunks, dealt in turn. It stops at the
-        // end, at a line cut short, or when the parsed lines are no longer
-        // wanted.
-        let reader = s.spawn(move || -> io::Result<Option<String>> {
-            let mut n = 1u64;
-            let mut turn = 0usize;
-            loop {
-                let first = n + 1;
-                let mut lines = Vec::with_capacity(LINES_PER_CHUNK);
-                let mut trouble = None;
-                while lines.len() < LINES_PER_CHUNK {
-                    let mut l = Vec::new();
-                    if r.read_until(b'\n', &mut l)? == 0 {
-                        break;
-                    }
-                    n += 1;
-                    if l.pop() != Some(b'\n') || l.is_empty() {
-                        trouble = Some(format!("line {n} is cut short"));
-                        break;
-                    }
-                    lines.push(l);
-                }
-                let last = lines.len() < LINES_PER_CHUNK;
-                if !lines.is_empty() && jobs[turn].send((first, lines)).is_err() {
-                    return Ok(None);
-                }
-                turn = (turn + 1) % jobs.len();
-                if last {
-                    return Ok(trouble);
-                }
-            }
-        });
-        let mut turn = 0usize;
+    // The reader: lines 2.. in chunks. It stops at the end, at a line cut
+    // short, or when the parsed lines are no longer wanted.
+    let read = |deal: &mut dyn FnMut((u64, Vec<Vec<u8>>)) -> bool| -> io::Result<Option<String>> {
         let mut n = 1u64;
-        // Chunks are dealt in turn, so the first thread with none left marks
-        // the end of the lines.
-        while let Ok(parsed) = results[turn].recv() {
-            turn = (turn + 1) % workers;
-            for p in parsed {
-                n += 1;
-                let added = match p {
-                    Ok(Entry::Case(c)) => model.cases.insert(c.id.clone(), *c).is_none(),
-                    Ok(Entry::Promise(p)) => model.promises.insert(p.id.clone(), *p).is_none(),
-                    Ok(Entry::Inspection(i)) => {
-                        model.inspections.insert(i.id.clone(), *i).is_none()
-                    }
-                    Ok(Entry::Project(p)) => model.projects.insert(p.id.clone(), *p).is_none(),
-                    Ok(Entry::Record(seq, r)) => model.records.insert(seq, r).is_none(),
-                    Err(why) => return Ok(Err(why)),
-                };
-                if !added {
-                    return Ok(Err(format!("line {n} repeats an entry")));
+        loop {
+            let first = n + 1;
+            let mut lines = Vec::with_capacity(LINES_PER_CHUNK);
+            let mut trouble = None;
+            while lines.len() < LINES_PER_CHUNK {
+                let mut l = Vec::new();
+                if r.read_until(b'\n', &mut l)? == 0 {
+                    break;
                 }
+                n += 1;
+                if l.pop() != Some(b'\n') || l.is_empty() {
+                    trouble = Some(format!("line {n} is cut short"));
+                    break;
+                }
+                lines.push(l);
+            }
+            let last = lines.len() < LINES_PER_CHUNK;
+            if !lines.is_empty() && !deal((first, lines)) {
+                return Ok(None);
+            }
+            if last {
+                return Ok(trouble);
             }
         }
-        drop(results);
-        match reader.join() {
-            Ok(Ok(None)) => Ok(Ok(model)),
-            Ok(Ok(Some(why))) => Ok(Err(why)),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(io::Error::other("the snapshot's reading thread panicked")),
+    };
+    let parse = |(first, lines): (u64, Vec<Vec<u8>>)| -> Parsed {
+        lines
+            .iter()
+            .zip(first..)
+            .map(|(l, n)| parse_entry(l, n))
+            .collect()
+    };
+    let mut n = 1u64;
+    let mut failed = None;
+    let add = |parsed: Parsed, _: &mut dyn FnMut(Parsed)| -> bool {
+        for p in parsed {
+            n += 1;
+            let added = match p {
+                Ok(Entry::Case(c)) => model.cases.insert(c.id.clone(), *c).is_none(),
+                Ok(Entry::Promise(p)) => model.promises.insert(p.id.clone(), *p).is_none(),
+                Ok(Entry::Inspection(i)) => model.inspections.insert(i.id.clone(), *i).is_none(),
+                Ok(Entry::Project(p)) => model.projects.insert(p.id.clone(), *p).is_none(),
+                Ok(Entry::Record(seq, r)) => model.records.insert(seq, r).is_none(),
+                Err(why) => {
+                    failed = Some(why);
+                    return false;
+                }
+            };
+            if !added {
+                failed = Some(format!("line {n} repeats an entry"));
+                return false;
+            }
         }
+        true
+    };
+    let trouble = crate::parallel::ordered_map(workers, 2, "snapshot", read, parse, add)??;
+    Ok(match failed.or(trouble) {
+        None => Ok(model),
+        Some(why) => Err(why),
     })
 }
 

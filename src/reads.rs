@@ -267,7 +267,6 @@ pub fn replay<F>(
 where
     F: FnOnce(&mut dyn FnMut(Chunk) -> bool) -> Result<()> + Send,
 {
-    use std::sync::mpsc;
     let mut out = Replayed {
         size: start,
         last_recorded_at: None,
@@ -275,126 +274,88 @@ where
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8);
-    std::thread::scope(|s| -> Result<Replayed> {
-        let mut jobs = Vec::with_capacity(workers);
-        let mut rxs = Vec::with_capacity(workers);
-        let mut spent = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (job_tx, job_rx) = mpsc::sync_channel::<Chunk>(REPLAY_AHEAD);
-            let (tx, rx) = mpsc::sync_channel::<Result<Vec<Decoded>>>(REPLAY_AHEAD);
-            let (spent_tx, spent_rx) = mpsc::channel::<Vec<Decoded>>();
-            jobs.push(job_tx);
-            rxs.push(rx);
-            spent.push(spent_tx);
-            let worker = std::thread::Builder::new().name("replay-decode".into());
-            worker.spawn_scoped(s, move || {
-                for job in job_rx {
-                    while let Ok(done) = spent_rx.try_recv() {
-                        drop(done);
-                    }
-                    let mut chunk = Vec::with_capacity(job.payloads.len());
-                    for k in 0..job.payloads.len() {
-                        let seq = job.first + k as u64;
-                        let decoded = job
-                            .payloads
-                            .get(k)
-                            .ok_or_else(|| ReadError::Damaged {
-                                seq,
-                                reason: "missing from its chunk".into(),
-                            })
-                            .and_then(|b| {
-                                Record::decode_trusted(b).map_err(|e| ReadError::Damaged {
-                                    seq,
-                                    reason: e.to_string(),
-                                })
-                            });
-                        match decoded {
-                            Ok(d) => chunk.push(d),
-                            Err(e) => {
-                                let _ = tx.send(Err(e));
-                                return;
-                            }
-                        }
-                    }
-                    if tx.send(Ok(chunk)).is_err() {
-                        return;
-                    }
-                }
+    let decode = |job: Chunk| -> Result<Vec<Decoded>> {
+        let mut chunk = Vec::with_capacity(job.payloads.len());
+        for k in 0..job.payloads.len() {
+            let seq = job.first + k as u64;
+            let b = job.payloads.get(k).ok_or_else(|| ReadError::Damaged {
+                seq,
+                reason: "missing from its chunk".into(),
             })?;
+            chunk.push(Record::decode_trusted(b).map_err(|e| ReadError::Damaged {
+                seq,
+                reason: e.to_string(),
+            })?);
         }
-        let feeder = std::thread::Builder::new()
-            .name("replay-read".into())
-            .spawn_scoped(s, move || {
-                let mut turn = 0usize;
-                let mut deal = |c: Chunk| -> bool {
-                    let ok = jobs[turn].send(c).is_ok();
-                    turn = (turn + 1) % jobs.len();
-                    ok
-                };
-                feed(&mut deal)
-                // Dropping `jobs` here ends the decoding threads' input.
-            })?;
-        let mut next = start;
-        let mut turn = 0usize;
-        // Chunks are dealt in turn, so the first thread with no chunk left
-        // marks the end of the input.
-        'fold: while let Ok(chunk) = rxs[turn].recv() {
-            let chunk = chunk?;
-            let from = turn;
-            turn = (turn + 1) % workers;
-            for d in &chunk {
-                // Paired assertion: the record decoded is the one its frame's place says.
-                if d.seq != next {
-                    return Err(ReadError::Damaged {
-                        seq: next,
-                        reason: format!("its frame holds seq {}", d.seq),
-                    });
-                }
-                if until.is_some_and(|t| d.recorded_at > t) {
-                    break 'fold;
-                }
-                let stmt = &d.statement;
-                // The actor's entry as it stood before this record (a record
-                // never changes its own actor's holder or roles).
-                let (holder, roles) = match registry.as_ref().and_then(|r| r.key(&stmt.actor)) {
-                    Some(e) => (&e.holder, e.roles.as_slice()),
-                    None => (&Party::Authority, [Role::Root].as_slice()),
-                };
-                model.apply(&Applied {
-                    seq: d.seq,
-                    recorded_at: d.recorded_at,
-                    statement: stmt,
-                    actor_holder: holder,
-                    actor_roles: roles,
-                });
-                if grow_registry {
-                    match registry.as_mut() {
-                        Some(r) => r.apply(stmt, d.seq),
-                        None => {
-                            *registry =
-                                Some(Registry::genesis(stmt).map_err(|e| ReadError::Damaged {
-                                    seq: d.seq,
-                                    reason: format!("not a genesis: {e}"),
-                                })?)
-                        }
-                    }
-                }
-                next += 1;
-                out.size = next;
-                out.last_recorded_at = Some(d.recorded_at);
+        Ok(chunk)
+    };
+    let mut next = start;
+    let mut failed = None;
+    let mut fold = |chunk: Result<Vec<Decoded>>, recycle: &mut dyn FnMut(Result<Vec<Decoded>>)| {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                failed = Some(e);
+                return false;
             }
-            // The chunk goes back to its decoding thread to be freed there: the
-            // fold is the one sequential part, so it does no deallocation.
-            let _ = spent[from].send(chunk);
+        };
+        for d in &chunk {
+            // Paired assertion: the record decoded is the one its frame's place says.
+            if d.seq != next {
+                failed = Some(ReadError::Damaged {
+                    seq: next,
+                    reason: format!("its frame holds seq {}", d.seq),
+                });
+                return false;
+            }
+            if until.is_some_and(|t| d.recorded_at > t) {
+                return false;
+            }
+            let stmt = &d.statement;
+            // The actor's entry as it stood before this record (a record
+            // never changes its own actor's holder or roles).
+            let (holder, roles) = match registry.as_ref().and_then(|r| r.key(&stmt.actor)) {
+                Some(e) => (&e.holder, e.roles.as_slice()),
+                None => (&Party::Authority, [Role::Root].as_slice()),
+            };
+            model.apply(&Applied {
+                seq: d.seq,
+                recorded_at: d.recorded_at,
+                statement: stmt,
+                actor_holder: holder,
+                actor_roles: roles,
+            });
+            if grow_registry {
+                match registry.as_mut() {
+                    Some(r) => r.apply(stmt, d.seq),
+                    None => match Registry::genesis(stmt) {
+                        Ok(r) => *registry = Some(r),
+                        Err(e) => {
+                            failed = Some(ReadError::Damaged {
+                                seq: d.seq,
+                                reason: format!("not a genesis: {e}"),
+                            });
+                            return false;
+                        }
+                    },
+                }
+            }
+            next += 1;
+            out.size = next;
+            out.last_recorded_at = Some(d.recorded_at);
         }
-        // Dropping the receivers stops the decoding threads, then the feeder.
-        drop(rxs);
-        drop(spent);
-        feeder
-            .join()
-            .map_err(|_| ReadError::Thread("the replay's reading thread panicked"))??;
-        Ok(out)
-    })
+        // The chunk goes back to its decoding thread to be freed there: the
+        // fold is the one sequential part, so it does no deallocation.
+        recycle(Ok(chunk));
+        true
+    };
+    let fed =
+        crate::parallel::ordered_map(workers, REPLAY_AHEAD, "replay", feed, decode, &mut fold)?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    fed?;
+    Ok(out)
 }
 
 /// One line of a case's timeline, for inquiries.
