@@ -5,9 +5,10 @@
 //! "Not in the filter" is certain: the id was never appended, and the
 //! sequencer skips the index. "Maybe" (every id used before, plus about one
 //! new id in a hundred) sends it to the exact lookup it always did. The filter
-//! is never written to disk: [`crate::ledger::Ledger::open`] fills it from the
-//! index's ids once the index has caught up with the log, and only when their
-//! number equals the log's size; otherwise the sequencer looks every id up.
+//! is never written to disk: the sequencer fills it on a thread of its own,
+//! from the ids of the records the log held at open, once the ledger takes
+//! its first append; until then, or if a record's id cannot be read, it looks
+//! every id up.
 //!
 //! It grows in layers, each twice the capacity of the one before, so that it
 //! never needs the ids again to grow (a lookup asks every layer).

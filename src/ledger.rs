@@ -804,7 +804,7 @@ impl Ledger {
             dir: dir.to_path_buf(),
             shared: shared.clone(),
             recent_ids: HashMap::new(),
-            ids: Ids::fill(shared.clone(), size)?,
+            ids: Ids::Unfilled(shared.clone(), size),
             id_lookups: 0,
             indexer: None,
             indexer_thread: None,
@@ -1279,6 +1279,10 @@ struct Sequencer {
 
 /// The sequencer's filter of used statement ids (see [`IdFilter`]).
 enum Ids {
+    /// Not yet asked for: filled once the ledger takes its first append, so
+    /// that a ledger opened to be read (or a server's first seconds of
+    /// reads) does not pay for reading every record's id.
+    Unfilled(Arc<Shared>, u64),
     /// Being filled from the log on another thread; the ids committed in the
     /// meantime wait here and join the filter when it arrives.
     Filling(Filling),
@@ -1366,6 +1370,15 @@ impl Ids {
 
     /// Takes the filter once it is filled.
     fn poll(&mut self) {
+        if let Ids::Unfilled(shared, size) = self {
+            *self = match Ids::fill(shared.clone(), *size) {
+                Ok(filling) => filling,
+                Err(e) => {
+                    eprintln!("ledger: the id filter's thread did not start ({e}); every append looks its id up in the index");
+                    Ids::Off
+                }
+            };
+        }
         if let Ids::Filling(filling) = self {
             match filling.rx.try_recv() {
                 Ok(Some(mut f)) => {
@@ -1388,7 +1401,7 @@ impl Ids {
                 filling.committed.push(id.to_string())
             }
             Ids::Filling(_) => *self = Ids::Off,
-            Ids::Off => {}
+            Ids::Unfilled(..) | Ids::Off => {}
         }
     }
 }
