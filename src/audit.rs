@@ -207,8 +207,12 @@ impl Engine {
         let progress = opts
             .progress
             .then(|| crate::progress::Progress::new("verifying", total_hint.max(1)));
+        let mut chain = ChainVerifier::new(opts.trusted_root);
+        // The hint is an estimate from file sizes; at most 2M ids (about
+        // 50 MB) up front, in case a file is much larger than its records.
+        chain.reserve(total_hint.min(1 << 21) as usize);
         Engine {
-            chain: ChainVerifier::new(opts.trusted_root),
+            chain,
             verifier: opts.checkpoint_key.clone(),
             since_note: opts.since.clone(),
             threads,

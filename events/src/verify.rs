@@ -97,6 +97,12 @@ impl ChainVerifier {
         }
     }
 
+    /// Makes room for the ids of about `records` more records, so that the id
+    /// set does not rehash its way up while a large log is verified.
+    pub fn reserve(&mut self, records: usize) {
+        self.ids.reserve(records);
+    }
+
     /// Number of records linked so far (the tree size).
     pub fn size(&self) -> u64 {
         self.next_seq
