@@ -36,6 +36,13 @@ struct Layer {
     count: u64,
 }
 
+/// The bits an id's hash sets in a layer of `mask + 1` bits: double hashing
+/// (Kirsch and Mitzenmacher), h + i * h2 with h2 odd.
+fn probes(h: u64, mask: u64) -> impl Iterator<Item = u64> {
+    let h2 = h.rotate_left(32) | 1;
+    (0..PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(h2)) & mask)
+}
+
 impl Layer {
     fn new(capacity: u64) -> Layer {
         let bits = (capacity * BITS_PER_ID).next_power_of_two().max(64);
@@ -47,29 +54,15 @@ impl Layer {
         }
     }
 
-    fn probes(&self, h: u64) -> impl Iterator<Item = u64> + '_ {
-        // Double hashing (Kirsch and Mitzenmacher): h1 + i * h2, h2 odd.
-        let h2 = h.rotate_left(32) | 1;
-        (0..PROBES).map(move |i| h.wrapping_add(i.wrapping_mul(h2)) & self.mask)
-    }
-
     fn insert(&mut self, h: u64) {
-        let positions: [u64; PROBES as usize] = {
-            let mut p = [0u64; PROBES as usize];
-            for (slot, bit) in p.iter_mut().zip(self.probes(h)) {
-                *slot = bit;
-            }
-            p
-        };
-        for bit in positions {
+        for bit in probes(h, self.mask) {
             self.bits[(bit / 64) as usize] |= 1 << (bit % 64);
         }
         self.count += 1;
     }
 
     fn may_contain(&self, h: u64) -> bool {
-        self.probes(h)
-            .all(|bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
+        probes(h, self.mask).all(|bit| self.bits[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
     }
 }
 

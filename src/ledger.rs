@@ -821,7 +821,7 @@ impl Ledger {
             dir: dir.to_path_buf(),
             shared: shared.clone(),
             recent_ids: HashMap::new(),
-            ids: Ids::Unfilled(shared.clone(), size),
+            ids: Ids::Unfilled(size),
             id_lookups: 0,
             indexer: None,
             indexer_thread: None,
@@ -1298,8 +1298,9 @@ struct Sequencer {
 enum Ids {
     /// Not yet asked for: filled once the ledger takes its first append, so
     /// that a ledger opened to be read (or a server's first seconds of
-    /// reads) does not pay for reading every record's id.
-    Unfilled(Arc<Shared>, u64),
+    /// reads) does not pay for reading every record's id. Holds the log's
+    /// size at open (the records whose ids the filter is filled with).
+    Unfilled(u64),
     /// Being filled from the log on another thread; the ids committed in the
     /// meantime wait here and join the filter when it arrives.
     Filling(Filling),
@@ -1386,8 +1387,8 @@ impl Ids {
     }
 
     /// Takes the filter once it is filled.
-    fn poll(&mut self) {
-        if let Ids::Unfilled(shared, size) = self {
+    fn poll(&mut self, shared: &Arc<Shared>) {
+        if let Ids::Unfilled(size) = self {
             *self = match Ids::fill(shared.clone(), *size) {
                 Ok(filling) => filling,
                 Err(e) => {
@@ -1418,7 +1419,7 @@ impl Ids {
                 filling.committed.push(id.to_string())
             }
             Ids::Filling(_) => *self = Ids::Off,
-            Ids::Unfilled(..) | Ids::Off => {}
+            Ids::Unfilled(_) | Ids::Off => {}
         }
     }
 }
@@ -1751,7 +1752,7 @@ impl Sequencer {
                 self.recent_ids.retain(|_, (seq, _)| *seq >= indexed);
             }
             let mut batch = Vec::with_capacity(staged.len());
-            self.ids.poll();
+            self.ids.poll(&self.shared);
             for s in staged {
                 self.ids.committed(&s.statement.id);
                 self.recent_ids.insert(

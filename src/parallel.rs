@@ -156,8 +156,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got, 10);
-        // The producer is told to stop a few jobs later: at most what the
-        // channels hold (2 workers x (1 job + 1 result)) plus the ones in hand.
-        assert!(produced < 10 + 8, "the producer dealt {produced} jobs");
+        // The producer is told to stop a few jobs later (what the bounded
+        // channels and the threads hold in hand), not after its million.
+        assert!(produced < 100, "the producer dealt {produced} jobs");
     }
 }
