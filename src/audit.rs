@@ -102,7 +102,7 @@ struct Engine {
     progress: Option<crate::progress::Progress>,
     /// Leaves handed to the parallel stage so far.
     fed: u64,
-    /// Public keys known when the next chunk starts (ids never change keys).
+    /// Public keys of every grant fed so far (an id never names two keys).
     keys: std::sync::Arc<HashMap<KeyId, VerifyingKey>>,
     pending: Option<Stage1>,
 }
@@ -232,6 +232,7 @@ impl Engine {
     fn feed(&mut self, items: Vec<Item>) -> Result<(), AuditError> {
         let base = self.fed;
         self.fed += items.iter().filter(|i| matches!(i, Item::Leaf(_))).count() as u64;
+        self.learn_keys(&items);
         let job = Stage1::spawn(
             items,
             base,
@@ -245,6 +246,40 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds the keys granted in `items` (and those genesis names) to the map
+    /// the workers check signatures with, before the chunk is linked, so that
+    /// a key used soon after its grant is not checked on this thread. A key id
+    /// is the SHA-256 of its public key (a grant whose id does not match does
+    /// not decode), so a key learned ahead of its grant is never the wrong
+    /// key; whether the actor may use it at that seq is still decided in
+    /// `link`, against the registry as it stood there.
+    fn learn_keys(&mut self, items: &[Item]) {
+        let mut learned = Vec::new();
+        for item in items {
+            let Item::Leaf(b) = item else { continue };
+            if !(b.ends_with(b"\"type\":\"key_granted\"}}")
+                || b.ends_with(b"\"type\":\"ledger_genesis\"}}"))
+            {
+                continue;
+            }
+            // An unreadable record is named by the parallel stage.
+            let Ok(r) = events::record::Record::parse(b) else {
+                continue;
+            };
+            match &r.signed.statement.event {
+                events::vocab::Event::KeyGranted(k) => learned.push((k.key, k.public_key.0)),
+                events::vocab::Event::LedgerGenesis(g) => {
+                    learned.push((g.root_key.id(), g.root_key.0));
+                    learned.push((g.system_key.id(), g.system_key.0));
+                }
+                _ => {}
+            }
+        }
+        if !learned.is_empty() {
+            std::sync::Arc::make_mut(&mut self.keys).extend(learned);
+        }
+    }
+
     /// Finishes the chunk still in flight.
     fn drain(&mut self) -> Result<(), AuditError> {
         if let Some(prev) = self.pending.take() {
@@ -256,7 +291,6 @@ impl Engine {
     /// The sequential stage: links, registry, checkpoint roots; findings in seq order.
     fn link(&mut self, job: Stage1) -> Result<(), AuditError> {
         let (items, pres) = job.join();
-        let mut new_keys = false;
         for (item, pre) in items.iter().zip(pres) {
             match (item, pre) {
                 (Item::Leaf(_), Pre::Leaf(r)) => {
@@ -265,7 +299,8 @@ impl Engine {
                     let key = self.chain.link(&p)?;
                     let ok = match sig {
                         Sig::Checked(ok) => ok,
-                        // The key was granted after the snapshot the workers had.
+                        // No grant of the key was seen before or in this
+                        // chunk; `link` found it valid all the same.
                         Sig::KeyUnknown => verify_signature(
                             &key,
                             &p.record.signed.bytes,
@@ -278,13 +313,6 @@ impl Engine {
                             Code::BadSignature,
                             format!("signature of seq {seq} does not verify under the actor's key"),
                         ));
-                    }
-                    if matches!(
-                        p.record.signed.statement.event,
-                        events::vocab::Event::KeyGranted(_)
-                            | events::vocab::Event::LedgerGenesis(_)
-                    ) {
-                        new_keys = true;
                     }
                     if seq == 0 {
                         self.adopt_checkpoint_key()?;
@@ -315,12 +343,6 @@ impl Engine {
                     self.checkpoints += 1;
                 }
                 _ => unreachable!("stage 1 answers each item with its own kind"),
-            }
-        }
-        if new_keys {
-            if let Some(reg) = self.chain.registry() {
-                self.keys =
-                    std::sync::Arc::new(reg.keys().map(|(id, e)| (*id, e.public.0)).collect());
             }
         }
         self.show_progress();

@@ -50,7 +50,10 @@ fn io_err(path: &Path, source: io::Error) -> LogError {
 }
 
 fn frame_check(kind: u8, payload: &[u8]) -> [u8; 8] {
-    let mut h = blake3::Hasher::new_derive_key(FRAME_CONTEXT);
+    // The context is hashed once per process, not once per frame.
+    static KEY: std::sync::LazyLock<blake3::hazmat::ContextKey> =
+        std::sync::LazyLock::new(|| blake3::hazmat::hash_derive_key_context(FRAME_CONTEXT));
+    let mut h = <blake3::Hasher as blake3::hazmat::HasherExt>::new_from_context_key(&KEY);
     h.update(&[kind]);
     h.update(
         &u32::try_from(payload.len())
@@ -896,5 +899,21 @@ impl LogIndex {
     /// Sizes of all checkpoints, in order.
     pub fn checkpoint_sizes(&self) -> impl Iterator<Item = u64> + '_ {
         self.checkpoints.iter().map(|c| c.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The check is the first 8 bytes of BLAKE3 derive_key(FRAME_CONTEXT,
+    /// kind || u32le(len) || payload), as FORMAT.md says.
+    #[test]
+    fn frame_check_is_blake3_derive_key_of_kind_length_and_payload() {
+        for payload in [&b""[..], b"{\"seq\":0}", &[3u8; 3000][..]] {
+            let mut input = vec![super::FRAME_RECORD];
+            input.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            input.extend_from_slice(payload);
+            let full = blake3::derive_key(super::FRAME_CONTEXT, &input);
+            assert_eq!(super::frame_check(super::FRAME_RECORD, payload), full[..8]);
+        }
     }
 }

@@ -26,7 +26,10 @@ pub const CHAIN_CONTEXT: &str = "gov-enterprise-ledger 2026-11-26 record chain v
 
 /// The chain hash of a record, from its exact bytes.
 pub fn chain_hash(record_bytes: &[u8]) -> ChainHash {
-    let mut h = blake3::Hasher::new_derive_key(CHAIN_CONTEXT);
+    // The context is hashed once per process, not once per record.
+    static KEY: std::sync::LazyLock<blake3::hazmat::ContextKey> =
+        std::sync::LazyLock::new(|| blake3::hazmat::hash_derive_key_context(CHAIN_CONTEXT));
+    let mut h = <blake3::Hasher as blake3::hazmat::HasherExt>::new_from_context_key(&KEY);
     h.update(record_bytes);
     h.finalize().into()
 }
@@ -312,4 +315,27 @@ struct WireStatement<'a> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The precomputed context key must give exactly BLAKE3's derive_key mode,
+    /// the hash FORMAT.md names, for short, block-sized and multi-chunk inputs.
+    #[test]
+    fn chain_and_content_hashes_are_blake3_derive_key() {
+        let inputs: [&[u8]; 4] = [b"", b"{\"seq\":0}", &[7u8; 64], &[9u8; 5000]];
+        for input in inputs {
+            assert_eq!(
+                super::chain_hash(input),
+                blake3::derive_key(super::CHAIN_CONTEXT, input)
+            );
+            assert_eq!(
+                crate::statement::Statement::content_hash(input),
+                blake3::derive_key(
+                    "gov-enterprise-ledger 2026-11-26 statement content v1",
+                    input
+                )
+            );
+        }
+    }
 }

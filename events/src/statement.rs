@@ -427,7 +427,9 @@ impl Statement {
 
     /// BLAKE3 of the canonical bytes: equal content, equal hash (for idempotency).
     pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
-        let mut h = blake3::Hasher::new_derive_key(CONTENT_CONTEXT);
+        static KEY: std::sync::LazyLock<blake3::hazmat::ContextKey> =
+            std::sync::LazyLock::new(|| blake3::hazmat::hash_derive_key_context(CONTENT_CONTEXT));
+        let mut h = <blake3::Hasher as blake3::hazmat::HasherExt>::new_from_context_key(&KEY);
         h.update(bytes);
         h.finalize().into()
     }
