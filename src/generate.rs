@@ -30,7 +30,49 @@
 use crate::keyfile;
 use crate::ledger::{self, Config, Ledger};
 use crate::progress::Progress;
-use anyhow::{bail, Context, Result};
+
+/// Why a history could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// What the caller asked for cannot be made (the count, the directory,
+    /// the key file); nothing was written.
+    #[error("{0}")]
+    Refused(String),
+    /// The generator made a value the vocabulary refuses or ran out of
+    /// simulated time: a fault of the generator, not of the caller.
+    #[error("generating the history: {0}")]
+    Plan(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error(transparent)]
+    KeyFile(#[from] keyfile::KeyFileError),
+    #[error("generating the history: {0}")]
+    Time(#[from] events::time::TimeError),
+    #[error("generating the history: a number out of range: {0}")]
+    Range(#[from] std::num::TryFromIntError),
+}
+
+pub type Result<T> = std::result::Result<T, GenerateError>;
+
+/// Returns a [`GenerateError::Plan`] with a formatted message.
+macro_rules! bail {
+    ($($t:tt)*) => {
+        return Err(GenerateError::Plan(format!($($t)*)))
+    };
+}
+
+/// Returns a [`GenerateError::Refused`] with a formatted message.
+macro_rules! refuse {
+    ($($t:tt)*) => {
+        return Err(GenerateError::Refused(format!($($t)*)))
+    };
+}
 use ed25519_dalek::SigningKey;
 use events::keys::{KeyId, Party, PublicKey, Role};
 use events::statement::Statement;
@@ -116,31 +158,34 @@ pub fn generate(
     check_options(opts)?;
     if data.exists()
         && std::fs::read_dir(data)
-            .with_context(|| format!("reading {}", data.display()))?
+            .map_err(|source| GenerateError::Io {
+                what: format!("reading {}", data.display()),
+                source,
+            })?
             .next()
             .is_some()
     {
-        bail!(
+        refuse!(
             "{} exists and is not empty; a generated ledger is created in a new directory",
             data.display()
         );
     }
     if let Some(parent) = root_key_out.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
-            bail!(
+            refuse!(
                 "{} is not a directory; the root key cannot be written there",
                 parent.display()
             );
         }
     }
     if root_key_out.starts_with(data) {
-        bail!(
+        refuse!(
             "{} is inside the data directory; the root key must be kept away from the operator of the data directory",
             root_key_out.display()
         );
     }
     if root_key_out.exists() {
-        bail!(
+        refuse!(
             "{} exists; the root key is written to a new file",
             root_key_out.display()
         );
@@ -178,7 +223,7 @@ pub fn generate(
     progress.finish();
     let kinds = std::mem::take(&mut stream.kinds);
     if let Some(e) = stream.error.take() {
-        return Err(e.context("generating the history"));
+        return Err(e);
     }
     let head = ledger.head();
     ledger.close()?;
@@ -228,7 +273,7 @@ pub fn history(opts: &GenerateOptions) -> Result<History> {
 
 fn check_options(opts: &GenerateOptions) -> Result<()> {
     if opts.records == 0 || opts.records > RECORDS_MAX {
-        bail!(
+        refuse!(
             "records must be 1 to {RECORDS_MAX} (genesis counts as one), got {}",
             opts.records
         );
@@ -241,7 +286,7 @@ struct Stream<'a> {
     gen: &'a mut Generator,
     buffered: std::vec::IntoIter<Vec<u8>>,
     kinds: Vec<EventKind>,
-    error: Option<anyhow::Error>,
+    error: Option<GenerateError>,
 }
 
 impl Iterator for Stream<'_> {
@@ -1064,15 +1109,15 @@ impl Ord for Entry {
 }
 
 fn id(s: impl Into<String>) -> Result<Id> {
-    Id::new(s).map_err(anyhow::Error::msg)
+    Id::new(s).map_err(|e| GenerateError::Plan(e.to_string()))
 }
 
 fn text(s: impl Into<String>) -> Result<Text> {
-    Text::new(s).map_err(anyhow::Error::msg)
+    Text::new(s).map_err(|e| GenerateError::Plan(e.to_string()))
 }
 
 fn fen(v: i64) -> Result<Fen> {
-    Fen::new(v).map_err(anyhow::Error::msg)
+    Fen::new(v).map_err(|e| GenerateError::Plan(e.to_string()))
 }
 
 /// Yuan with thousands separators, for texts.
@@ -1287,7 +1332,7 @@ impl Generator {
         let holder = self.keys[key]
             .holder
             .clone()
-            .context("granted keys have a holder")?;
+            .ok_or_else(|| GenerateError::Plan("a granted key has no holder".into()))?;
         Ok(Event::KeyGranted(KeyGranted {
             key: public.id(),
             public_key: public,

@@ -19,7 +19,47 @@
 
 use crate::keyfile;
 use crate::ledger::{self, Config, Ledger};
-use anyhow::{bail, Context, Result};
+
+/// Why the demo could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The target cannot take the demo (not empty, root key file exists);
+    /// nothing was written.
+    #[error("{0}")]
+    Refused(String),
+    /// The scenario's own data is inconsistent, or the ledger refused one of
+    /// its statements: a fault of the scenario, not of the caller.
+    #[error("{0}")]
+    Scenario(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Ledger(#[from] ledger::LedgerError),
+    #[error(transparent)]
+    KeyFile(#[from] keyfile::KeyFileError),
+    #[error("scenario: {0}")]
+    Time(#[from] events::time::TimeError),
+}
+
+pub type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Returns a [`ScenarioError::Scenario`] with a formatted message.
+macro_rules! bail {
+    ($($t:tt)*) => {
+        return Err(ScenarioError::Scenario(format!($($t)*)))
+    };
+}
+
+/// Returns a [`ScenarioError::Refused`] with a formatted message.
+macro_rules! refuse {
+    ($($t:tt)*) => {
+        return Err(ScenarioError::Refused(format!($($t)*)))
+    };
+}
 use ed25519_dalek::SigningKey;
 use events::keys::{Party, PublicKey, Role};
 use events::statement::Statement;
@@ -115,15 +155,15 @@ fn ts(ms: i64) -> Result<Timestamp> {
 }
 
 fn id(s: impl Into<String>) -> Result<Id> {
-    Id::new(s).map_err(anyhow::Error::msg)
+    Id::new(s).map_err(|e| ScenarioError::Scenario(e.to_string()))
 }
 
 fn text(s: impl Into<String>) -> Result<Text> {
-    Text::new(s).map_err(anyhow::Error::msg)
+    Text::new(s).map_err(|e| ScenarioError::Scenario(e.to_string()))
 }
 
 fn fen(v: i64) -> Result<Fen> {
-    Fen::new(v).map_err(anyhow::Error::msg)
+    Fen::new(v).map_err(|e| ScenarioError::Scenario(e.to_string()))
 }
 
 fn syn(s: &str) -> Result<Text> {
@@ -364,7 +404,7 @@ impl Builder {
         self.by_label
             .get(label)
             .copied()
-            .with_context(|| format!("scenario: no key {label:?}"))
+            .ok_or_else(|| ScenarioError::Scenario(format!("scenario: no key {label:?}")))
     }
 
     fn push(
@@ -803,18 +843,21 @@ impl Builder {
 pub fn load_hunan_2006(data: &Path) -> Result<ScenarioSummary> {
     if data.exists()
         && std::fs::read_dir(data)
-            .with_context(|| format!("reading {}", data.display()))?
+            .map_err(|source| ScenarioError::Io {
+                what: format!("reading {}", data.display()),
+                source,
+            })?
             .next()
             .is_some()
     {
-        bail!(
+        refuse!(
             "{} exists and is not empty; the demo is loaded into a new directory",
             data.display()
         );
     }
     let root_path = root_key_path(data);
     if root_path.exists() {
-        bail!(
+        refuse!(
             "{} exists; the demo's root key is written to a new file (remove it or choose another data directory)",
             root_path.display()
         );
@@ -850,8 +893,12 @@ pub fn load_hunan_2006(data: &Path) -> Result<ScenarioSummary> {
     let mut derived = Vec::new();
     if out.is_ok() {
         for seq in 1..head.size {
-            let leaf = ledger.read_leaf(seq)?;
-            let rec = events::record::Record::parse(&leaf).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let leaf = ledger.read_leaf(seq).map_err(|source| ScenarioError::Io {
+                what: format!("reading seq {seq}"),
+                source,
+            })?;
+            let rec = events::record::Record::parse(&leaf)
+                .map_err(|e| ScenarioError::Scenario(format!("seq {seq}: {e}")))?;
             if rec.signed.statement.id.starts_with("auto:") {
                 derived.push(rec.signed.statement.id.clone());
             }
@@ -954,10 +1001,12 @@ impl Load {
             let rest = b.items.split_off(split);
             let now = std::mem::replace(&mut b.items, rest);
             self.submit(ledger, b, &now)?;
-            let seq =
-                self.seqs.get(&d.trigger).copied().with_context(|| {
-                    format!("scenario: trigger {:?} was not appended", d.trigger)
-                })?;
+            let seq = self.seqs.get(&d.trigger).copied().ok_or_else(|| {
+                ScenarioError::Scenario(format!(
+                    "scenario: trigger {:?} was not appended",
+                    d.trigger
+                ))
+            })?;
             (d.work)(b, seq)?;
         }
     }
@@ -1319,7 +1368,9 @@ fn refusals(ledger: &Ledger, b: &Builder, load: &mut Load) -> Result<Refusals> {
         .seqs
         .get(&format!("{featured}/filed"))
         .copied()
-        .context("scenario: the featured case was not filed")?;
+        .ok_or_else(|| {
+            ScenarioError::Scenario("scenario: the featured case was not filed".into())
+        })?;
     let complaint = |case: &str, enterprise: &str, channel: Channel| -> Result<Event> {
         Ok(Event::ComplaintFiled(ComplaintFiled {
             case: id(case)?,

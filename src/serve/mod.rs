@@ -358,10 +358,28 @@ pub struct Running {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
+/// Why the service could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
+    #[error("listening on {listen}: {source}")]
+    Listen {
+        listen: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A task of the service panicked or was cancelled.
+    #[error("a task of the service ended abnormally: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 impl Running {
     /// Stops accepting, lets requests in flight finish, then closes the
     /// ledger (the batch in flight is finished and synced).
-    pub async fn stop(mut self) -> Result<()> {
+    pub async fn stop(mut self) -> std::result::Result<(), ServeError> {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
@@ -371,7 +389,7 @@ impl Running {
     }
 }
 
-fn close_ledger(app: AppState) -> Result<()> {
+fn close_ledger(app: AppState) -> std::result::Result<(), ServeError> {
     let ledger = app.ledger.clone();
     drop(app);
     // Other holders (SSE streams) end with the server; wait briefly for them.
@@ -390,7 +408,11 @@ fn close_ledger(app: AppState) -> Result<()> {
 }
 
 /// Opens the ledger and starts serving on `listen`.
-pub async fn start(data: &Path, listen: &str, limits: Limits) -> Result<Running> {
+pub async fn start(
+    data: &Path,
+    listen: &str,
+    limits: Limits,
+) -> std::result::Result<Running, ServeError> {
     let ledger = {
         let data = data.to_path_buf();
         tokio::task::spawn_blocking(move || Ledger::open(&data, LedgerConfig::default())).await??
@@ -419,7 +441,10 @@ pub async fn start(data: &Path, listen: &str, limits: Limits) -> Result<Running>
     });
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("listening on {listen}"))?;
+        .map_err(|source| ServeError::Listen {
+            listen: listen.to_string(),
+            source,
+        })?;
     let addr = listener.local_addr()?;
     let (stx, srx) = tokio::sync::oneshot::channel::<()>();
     let service = router(app.clone());
@@ -490,7 +515,7 @@ pub fn run(args: ServeArgs) -> Result<std::process::ExitCode> {
                 eprintln!("ledger: port 8080 is taken ({e:#}); picking a free port");
                 start(&s.data, "127.0.0.1:0", s.limits.clone()).await?
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         let url = format!("http://{}/", running.addr);
         if s.demo {

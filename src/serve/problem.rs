@@ -113,12 +113,6 @@ impl From<crate::ledger::LedgerError> for Problem {
     }
 }
 
-impl From<anyhow::Error> for Problem {
-    fn from(e: anyhow::Error) -> Problem {
-        Problem::internal(format!("{e:#}"))
-    }
-}
-
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.to_json()).unwrap_or_default();
