@@ -359,11 +359,49 @@ fn scenario_flags_and_measures_are_visible() {
 fn scenario_refuses_a_used_place() {
     let (_dir, data, _s) = load();
     // The data directory is not empty.
-    assert!(load_hunan_2006(&data).is_err());
+    let size = std::fs::read_dir(data.join("log")).unwrap().count();
+    let e = load_hunan_2006(&data).unwrap_err();
+    assert!(
+        matches!(&e, ledger::scenario::ScenarioError::Refused(m) if m.contains("not empty")),
+        "{e:?}"
+    );
+    assert_eq!(std::fs::read_dir(data.join("log")).unwrap().count(), size);
     // The root key file exists already.
     let other = data.with_file_name("other");
     std::fs::write(root_key_path(&other), "x").unwrap();
-    let e = load_hunan_2006(&other).unwrap_err().to_string();
-    assert!(e.contains("root.key"), "{e}");
+    let e = load_hunan_2006(&other).unwrap_err();
+    assert!(
+        matches!(&e, ledger::scenario::ScenarioError::Refused(m) if m.contains("root.key")),
+        "{e:?}"
+    );
     assert!(!other.exists());
+}
+
+/// `ledger generate` refuses what it cannot make, by variant, writing nothing.
+#[test]
+fn generate_refuses_a_bad_count_a_used_place_and_a_key_inside_the_data() {
+    use ledger::generate::{generate, GenerateError, GenerateOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let key = dir.path().join("root.key");
+    let opts = |records| GenerateOptions { records, seed: 1 };
+    let refused = |r: Result<_, GenerateError>, what: &str| match r {
+        Err(GenerateError::Refused(m)) => assert!(m.contains(what), "{m}"),
+        other => panic!("expected a refusal naming {what:?}, got {other:?}"),
+    };
+    refused(generate(&data, &key, &opts(0)), "records must be 1 to");
+    refused(
+        generate(&data, &dir.path().join("no/root.key"), &opts(10)),
+        "is not a directory",
+    );
+    std::fs::create_dir(&data).unwrap();
+    refused(
+        generate(&data, &data.join("root.key"), &opts(10)),
+        "inside the data directory",
+    );
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0);
+    std::fs::write(data.join("x"), "x").unwrap();
+    refused(generate(&data, &key, &opts(10)), "not empty");
+    assert!(!key.exists());
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 1);
 }
