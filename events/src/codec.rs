@@ -43,13 +43,32 @@ pub fn b64(bytes: &[u8]) -> String {
 
 /// Decodes standard padded base64 into exactly `N` bytes, refusing any other length.
 pub fn unb64<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let v = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
-    // Re-encoding must give the same text: this refuses non-zero padding bits,
-    // so a value has exactly one base64 spelling.
-    if b64(&v) != s {
+    // Exactly N bytes are exactly this many padded characters.
+    if s.len() != N.div_ceil(3) * 4 {
         return None;
     }
-    v.try_into().ok()
+    if N > 93 {
+        return unb64_vec(s)?.try_into().ok();
+    }
+    // On the stack (a signature per record is decoded on every replay and
+    // verification): the decoder wants room for its estimate, N + 2 at most.
+    let mut bytes = [0u8; 96];
+    let n = base64::engine::general_purpose::STANDARD
+        .decode_slice(s, &mut bytes)
+        .ok()?;
+    if n != N {
+        return None;
+    }
+    // Re-encoding must give the same text: this refuses non-zero padding bits,
+    // so a value has exactly one base64 spelling.
+    let mut text = [0u8; 128];
+    let m = base64::engine::general_purpose::STANDARD
+        .encode_slice(&bytes[..n], &mut text)
+        .ok()?;
+    if &text[..m] != s.as_bytes() {
+        return None;
+    }
+    bytes[..N].try_into().ok()
 }
 
 /// Decodes standard padded base64 of any length.
@@ -81,5 +100,26 @@ mod tests {
         assert_eq!(unb64::<2>("AAF="), None, "non-zero padding bits");
         assert_eq!(unb64::<2>("AAE"), None, "missing padding");
         assert_eq!(unb64::<3>("AAE="), None, "wrong length");
+        assert_eq!(unb64::<1>("AAE="), None, "two bytes, not one");
+        assert_eq!(unb64::<1>("AA=="), Some([0]));
+        assert_eq!(unb64::<1>("AB=="), None, "non-zero padding bits");
+        assert_eq!(unb64::<2>("AA\nE"), None, "a newline is not base64");
+        // Every length up to a signature's, and one past the stack buffer.
+        let bytes: Vec<u8> = (0..=200u8).map(|i| i.wrapping_mul(37)).collect();
+        fn round<const N: usize>(b: &[u8]) {
+            let want: [u8; N] = b[..N].try_into().unwrap();
+            assert_eq!(unb64::<N>(&b64(&want)), Some(want), "{N} bytes");
+            let mut text = b64(&want).into_bytes();
+            text[0] = b'*';
+            assert_eq!(unb64::<N>(std::str::from_utf8(&text).unwrap()), None);
+        }
+        round::<1>(&bytes);
+        round::<31>(&bytes);
+        round::<32>(&bytes);
+        round::<33>(&bytes);
+        round::<64>(&bytes);
+        round::<93>(&bytes);
+        round::<94>(&bytes);
+        round::<150>(&bytes);
     }
 }
