@@ -700,7 +700,18 @@ impl Ledger {
                 "removed the projection snapshot that an earlier version kept in the index (it is kept in projection.snap now); sled reuses that space only as it rewrites its files, so to reclaim the disk now, stop the ledger and delete index/ (it is rebuilt from the log)".into(),
             );
         }
-        let mut done = indexed(&db)?.min(size);
+        let mut done = indexed(&db)?;
+        if done > size {
+            // The log was restored from a backup, or an unacknowledged tail
+            // was cut: entries naming seqs the log does not hold would hand
+            // a retry another record's seq.
+            notices.push(format!(
+                "the index reflects {done} records but the log holds {size}; re-indexing from the log"
+            ));
+            db.clear()?;
+            db.insert(b"m:version", INDEX_VERSION)?;
+            done = 0;
+        }
         if let Some(seq) = index_tail_gap(&db, done, &index)? {
             notices.push(format!(
                 "the index claims to reflect {done} records but lacks the entries of seq {seq}; re-indexing from the log"
@@ -724,7 +735,6 @@ impl Ledger {
             ));
         }
         let mut prev_head = GENESIS_PREV;
-        let mut last_recorded_at = genesis.recorded_at;
         if done == 0 {
             let mut kv = Vec::new();
             index_entries(&mut kv, 0, &genesis.signed.statement, &genesis.signed.bytes);
@@ -765,9 +775,11 @@ impl Ledger {
         } else {
             prev_head
         };
-        if let Ok(r) = Record::parse(&last) {
-            last_recorded_at = r.recorded_at;
-        }
+        // The clock floor of the next append: a last record that does not
+        // parse is damage, never a reason to fall back to genesis's time.
+        let last_recorded_at = Record::parse(&last)
+            .map_err(|e| LedgerError::Damaged(format!("seq {}: {e}", size - 1)))?
+            .recorded_at;
 
         // The domain model: the persisted projection if it reflects a prefix of
         // this log, caught up from its seq; otherwise every record folded in
@@ -833,8 +845,14 @@ impl Ledger {
         ))?;
         let mut snapshot_seq = from;
         if size - from >= SNAPSHOT_AFTER_REPLAY {
-            projstore::save(dir, &model, size, &prev_head)?;
-            snapshot_seq = size;
+            // The snapshot is derived: failing to save it (a full disk) is
+            // said, not fatal; the next open replays again.
+            match projstore::save(dir, &model, size, &prev_head) {
+                Ok(_) => snapshot_seq = size,
+                Err(e) => notices.push(format!(
+                    "saving the projection snapshot failed ({e}); the next open replays again"
+                )),
+            }
         }
         let system_key = keyfile::read_key(&dir.join("system.key"))?;
         if KeyId::of(&system_key.verifying_key()) != registry.system {
@@ -1201,6 +1219,11 @@ impl Ledger {
             .model
             .read()
             .map_err(|_| LedgerError::ModelUnavailable("the writer failed"))?;
+        // Again with the lock held: a batch that failed while this read
+        // waited marked the writer failed before it let go of the model.
+        if let Some(why) = self.failure() {
+            return Err(LedgerError::WriterStopped(why));
+        }
         let head = self.head();
         Ok(f(&model, &head))
     }
@@ -1215,7 +1238,10 @@ impl Ledger {
             return Some(Err(LedgerError::WriterStopped(why)));
         }
         match self.shared.model.try_read() {
-            Ok(m) => Some(Ok((m, self.head()))),
+            Ok(m) => Some(match self.failure() {
+                Some(why) => Err(LedgerError::WriterStopped(why)),
+                None => Ok((m, self.head())),
+            }),
             Err(std::sync::TryLockError::WouldBlock) => None,
             Err(std::sync::TryLockError::Poisoned(_)) => {
                 Some(Err(LedgerError::ModelUnavailable("the writer failed")))
@@ -1489,6 +1515,41 @@ impl Ids {
     }
 }
 
+/// The model's write guard while a batch is staged: unless the batch was
+/// published, dropping it marks the writer failed *before* the lock is
+/// released, so a reader waiting for the model never reads the staged
+/// records of a batch that did not become durable (`Ledger::with_model`
+/// checks again once it holds the lock). The writer's own message replaces
+/// this one a moment later.
+struct StagingGuard<'a> {
+    model: std::sync::RwLockWriteGuard<'a, Model>,
+    failed: &'a Mutex<Option<String>>,
+    done: bool,
+}
+
+impl Drop for StagingGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Ok(mut f) = self.failed.lock() {
+                f.get_or_insert_with(|| "a batch failed after its records were staged".into());
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for StagingGuard<'_> {
+    type Target = Model;
+    fn deref(&self) -> &Model {
+        &self.model
+    }
+}
+
+impl std::ops::DerefMut for StagingGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
+}
+
 /// A committed record handed to the indexer.
 struct Indexed {
     seq: u64,
@@ -1683,10 +1744,14 @@ impl Sequencer {
         };
         // Held until the batch is durable and published (see `Shared::model`).
         let shared = self.shared.clone();
-        let mut model = shared
-            .model
-            .write()
-            .map_err(|_| "the model lock is poisoned".to_string())?;
+        let mut model = StagingGuard {
+            model: shared
+                .model
+                .write()
+                .map_err(|_| "the model lock is poisoned".to_string())?,
+            failed: &shared.failed,
+            done: false,
+        };
         for (items, reply) in requests {
             let mut outs = Vec::with_capacity(items.len());
             for p in items {
@@ -1787,6 +1852,7 @@ impl Sequencer {
             self.prev = prev;
             self.last_recorded_at = last;
         }
+        model.done = true;
         drop(model);
         for (reply, outs) in replies.into_iter().zip(outcomes) {
             let results = outs
@@ -1888,7 +1954,7 @@ impl Sequencer {
         };
         if let Some((old_seq, h)) = known {
             return Ok(Outcome::Done(if h == content {
-                self.existing_receipt(old_seq)
+                self.existing_receipt(old_seq, &stmt.id, &content)
             } else {
                 Err(Rejection::new(
                     Code::IdConflict,
@@ -2036,9 +2102,41 @@ impl Sequencer {
         }
     }
 
-    fn existing_receipt(&self, seq: u64) -> Result<Receipt, Rejection> {
+    /// The original receipt of a statement the index or `recent_ids` says
+    /// was appended at `seq`. Paired assertion: the record there must be
+    /// this statement (same id, same content), or the index is wrong and the
+    /// caller is told so rather than handed another record's receipt. The
+    /// detail goes to stderr, not to the client.
+    fn existing_receipt(
+        &self,
+        seq: u64,
+        id: &str,
+        content: &[u8; 32],
+    ) -> Result<Receipt, Rejection> {
         let log = self.shared.log.read().unwrap_or_else(|p| p.into_inner());
-        receipt_from(&log, seq).map_err(|e| Rejection::new(Code::StorageFailed, format!("{e:#}")))
+        let fail = |detail: String| {
+            eprintln!("ledger: statement id {id:?}: {detail}");
+            Rejection::new(
+                Code::StorageFailed,
+                "the ledger could not confirm the record this statement was appended as; the operator should see the server log and restart the ledger (it re-checks its index at start-up)",
+            )
+        };
+        let same = log
+            .read_leaf(seq)
+            .map_err(|e| format!("reading seq {seq}: {e}"))
+            .and_then(|leaf| {
+                Record::parse(&leaf).map_err(|e| format!("seq {seq} does not parse: {e}"))
+            })
+            .map(|r| {
+                r.signed.statement.id == id && Statement::content_hash(&r.signed.bytes) == *content
+            })
+            .map_err(fail)?;
+        if !same {
+            return Err(fail(format!(
+                "the index names seq {seq}, which holds another statement"
+            )));
+        }
+        receipt_from(&log, seq).map_err(|e| fail(format!("{e:#}")))
     }
 }
 
@@ -2212,5 +2310,49 @@ impl LogView {
     pub fn root_at(&self, size: u64) -> Result<Hash> {
         self.check_size(size)?;
         Ok(merkle::tree_hash(size, self.hashes()?)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Model, StagingGuard};
+    use std::sync::{Arc, Mutex, RwLock};
+
+    /// A batch that fails marks the writer failed before the model's lock
+    /// is released: a reader blocked on the lock meanwhile sees the failure
+    /// as soon as it gets the lock. A published batch marks nothing.
+    #[test]
+    fn a_failed_batch_is_marked_before_a_waiting_reader_gets_the_model() {
+        let model = Arc::new(RwLock::new(Model::default()));
+        let failed = Arc::new(Mutex::new(None::<String>));
+        let published = StagingGuard {
+            model: model.write().unwrap(),
+            failed: &failed,
+            done: true,
+        };
+        drop(published);
+        assert_eq!(*failed.lock().unwrap(), None);
+
+        let guard = StagingGuard {
+            model: model.write().unwrap(),
+            failed: &failed,
+            done: false,
+        };
+        let (m, f) = (model.clone(), failed.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            tx.send(()).unwrap();
+            let _read = m.read().unwrap();
+            f.lock().unwrap().clone()
+        });
+        rx.recv().unwrap();
+        // Give the reader time to block on the lock.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(guard);
+        let seen = reader.join().unwrap();
+        assert_eq!(
+            seen.as_deref(),
+            Some("a batch failed after its records were staged")
+        );
     }
 }

@@ -300,28 +300,30 @@ async fn post_statement(State(app): State<AppState>, req: Request) -> Result<Res
 
 async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
     let body = read_body(&app, req, app.limits.batch_body_bytes).await?;
-    let lines: Vec<Vec<u8>> = body
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(|l| !l.is_empty())
-        .map(|l| l.to_vec())
-        .collect();
-    if lines.is_empty() {
+    let statements = || {
+        body.split(|b| *b == b'\n')
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .filter(|l| !l.is_empty())
+    };
+    // Counted before anything is copied: a body of many tiny lines must not
+    // cost a copy per line before it is refused.
+    let count = statements().count();
+    if count == 0 {
         return Err(Problem::bad_request(
             "the batch is empty: send one canonical envelope per line (NDJSON)",
         ));
     }
-    if lines.len() > app.limits.batch_items {
+    if count > app.limits.batch_items {
         app.metrics.rejection("batch_too_large");
         return Err(Problem::from_rejection(&events::codes::Rejection::new(
             events::codes::Code::BatchTooLarge,
             format!(
-                "the batch has {} statements; the limit is {}",
-                lines.len(),
+                "the batch has {count} statements; the limit is {}",
                 app.limits.batch_items
             ),
         )));
     }
+    let lines: Vec<Vec<u8>> = statements().map(|l| l.to_vec()).collect();
     let ledger = app.ledger.clone();
     let results = tokio::task::spawn_blocking(move || ledger.submit_batch(&lines))
         .await
@@ -531,10 +533,30 @@ async fn records(
     Ok(resp)
 }
 
-async fn tail_checkpoints(State(app): State<AppState>) -> impl IntoResponse {
+/// A place among the open event streams, or 503 `overloaded`; it is held
+/// until the stream ends.
+fn stream_permit(app: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+    app.streams.clone().try_acquire_owned().map_err(|_| {
+        app.metrics
+            .rejection(super::problem::http_codes::OVERLOADED);
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            super::problem::http_codes::OVERLOADED,
+            format!(
+                "{} event streams are open, the limit; retry later",
+                app.limits.streams_max
+            ),
+        )
+    })
+}
+
+async fn tail_checkpoints(State(app): State<AppState>) -> Result<Response, Problem> {
+    let permit = stream_permit(&app)?;
     let rx = app.heads.clone();
     let stream = tokio_stream::wrappers::WatchStream::new(rx);
-    let stream = tokio_stream::StreamExt::map(stream, |(size, note)| {
+    let stream = tokio_stream::StreamExt::map(stream, move |(size, note)| {
+        // The stream owns its place; dropping the stream frees it.
+        let _held = &permit;
         Ok::<_, std::convert::Infallible>(
             SseEvent::default()
                 .event("checkpoint")
@@ -542,7 +564,9 @@ async fn tail_checkpoints(State(app): State<AppState>) -> impl IntoResponse {
                 .data(checkpoint_json(size, &note).to_string()),
         )
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -564,15 +588,23 @@ async fn tail_records(
             "from {from} is beyond the ledger's size {size}"
         )));
     }
+    let permit = stream_permit(&app)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<SseEvent, std::convert::Infallible>>(64);
     let ledger = app.ledger.clone();
     let mut heads = app.heads.clone();
     let page = app.limits.page_max as u64;
+    let app2 = app.clone();
     tokio::spawn(async move {
+        let _permit = permit;
         let mut next = from;
         loop {
             let size = heads.borrow_and_update().0;
             while next < size {
+                // A token revoked (or expired) while the stream is open ends
+                // it before the next page of records.
+                if require(&app2, &headers, Role::Auditor).is_err() {
+                    return;
+                }
                 let end = (next + page).min(size);
                 for seq in next..end {
                     let Ok(leaf) = ledger.read_leaf(seq) else {
@@ -766,11 +798,27 @@ where
             return f(&m, &ctx).map(|t| (t, ctx));
         }
     }
+    // As-of reads fold the log from genesis: one at a time (anyone may ask
+    // the public dashboard for any moment). The permit is taken before the
+    // fold starts and released when it ends, so a request that timed out
+    // while its fold runs on does not let another fold start beside it.
+    let fold_permit = if is_live {
+        None
+    } else {
+        Some(
+            app.as_of_folds
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| Problem::internal("the service is stopping"))?,
+        )
+    };
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         if is_live {
             return live_read(&app, f);
         }
+        let _fold_permit = fold_permit;
         let size = app.ledger.head().size;
         let cached = app
             .as_of_cache
@@ -884,6 +932,19 @@ pub fn find_city(m: &Model, name: &str) -> Option<Id> {
         .map(|(id, _)| id.clone())
 }
 
+/// The page asked for (from 1) and the items before it, refused when the
+/// page is 0 or lies beyond any list a `usize` can count.
+fn page_skip(page: Option<usize>, size: usize) -> Result<(usize, usize), Problem> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(Problem::bad_request("page counts from 1"));
+    }
+    let skip = (page - 1)
+        .checked_mul(size)
+        .ok_or_else(|| Problem::bad_request(format!("page {page} is beyond any list")))?;
+    Ok((page, skip))
+}
+
 fn state_name(s: CaseState) -> String {
     match serde_json::to_value(s) {
         Ok(Value::String(s)) => s,
@@ -905,7 +966,18 @@ async fn cases(
             app.limits.page_max
         )));
     }
-    let page = q.page.unwrap_or(1).max(1);
+    let (page, skip) = page_skip(q.page, per_page)?;
+    let state = q
+        .state
+        .as_deref()
+        .map(|s| {
+            serde_json::from_value::<CaseState>(Value::String(s.to_string())).map_err(|_| {
+                Problem::bad_request(format!(
+                    "unknown state {s:?}: one of filed, accepted, rejected, in_progress, resolved, closed, withdrawn"
+                ))
+            })
+        })
+        .transpose()?;
     let category = q
         .category
         .as_deref()
@@ -931,11 +1003,10 @@ async fn cases(
         };
         let mut matched = Vec::new();
         let mut total = 0usize;
-        let skip = (page - 1) * per_page;
         for (id, c) in m.cases.iter() {
             if city.as_ref().is_some_and(|x| &c.city != x)
                 || category.is_some_and(|k| c.category != k)
-                || q.state.as_deref().is_some_and(|s| state_name(c.state) != s)
+                || state.is_some_and(|s| c.state != s)
             {
                 continue;
             }
@@ -1415,7 +1486,7 @@ async fn o311_requests(
             app.limits.page_max
         )));
     }
-    let page = q.page.unwrap_or(1).max(1);
+    let (_, skip) = page_skip(q.page, size)?;
     let app2 = app.clone();
     let (v, _) = with_read(&app, &ReadQ::default(), move |m, ctx| {
         let mut out = Vec::new();
@@ -1430,7 +1501,7 @@ async fn o311_requests(
                 continue;
             }
             seen += 1;
-            if seen <= (page - 1) * size {
+            if seen <= skip {
                 continue;
             }
             if out.len() == size {

@@ -23,6 +23,9 @@ use std::time::Instant;
 
 pub const COOKIE: &str = "ledger_session";
 
+/// Sessions one token may hold at once.
+const SESSIONS_PER_TOKEN: usize = 8;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
@@ -107,6 +110,16 @@ fn page_of(
     f(&page)
 }
 
+/// A page's query, or the error page saying which parameter is wrong: a bad
+/// value is never dropped in favour of the defaults (an `as_of` the reader
+/// asked for would silently become the live view).
+fn page_query<T>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Problem> {
+    q.map(|Query(q)| q)
+        .map_err(|e| Problem::bad_request(format!("the query is not valid: {}", e.body_text())))
+}
+
 fn error_page(app: &AppState, p: Problem, signed_in: Option<Role>) -> Response {
     let h = app.ledger.head();
     let page = Page {
@@ -129,8 +142,11 @@ async fn index(
     headers: HeaderMap,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let q = q.map(|Query(q)| q).unwrap_or_default();
     let who = session(&app, &headers).map(|s| s.role);
+    let q = match page_query(q) {
+        Ok(q) => q,
+        Err(p) => return error_page(&app, p, who),
+    };
     let read = q.read();
     let app2 = app.clone();
     let q2 = q.clone();
@@ -234,6 +250,19 @@ async fn login(
         };
         let now = Instant::now();
         s.retain(|_, v| v.expires > now);
+        // One token holds at most SESSIONS_PER_TOKEN sessions (its oldest
+        // gives way), so signing in again and again with one token cannot
+        // fill the table for everyone else.
+        let mine: Vec<(String, Instant)> = s
+            .iter()
+            .filter(|(_, v)| v.token_id == token)
+            .map(|(k, v)| (k.clone(), v.expires))
+            .collect();
+        if mine.len() >= SESSIONS_PER_TOKEN {
+            if let Some((oldest, _)) = mine.iter().min_by_key(|(_, e)| *e) {
+                s.remove(oldest);
+            }
+        }
         if s.len() >= app.limits.sessions_max {
             return error_page(
                 &app,
@@ -318,7 +347,10 @@ where
         Ok(r) => r,
         Err(r) => return r.into_response(),
     };
-    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let q = match page_query(q) {
+        Ok(q) => q,
+        Err(p) => return error_page(&app, p, Some(who)),
+    };
     let app2 = app.clone();
     let r = api::with_read(&app, &q.read(), move |m, ctx| {
         let at = ctx.last_recorded_at;
@@ -434,7 +466,10 @@ async fn proof(
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let who = session(&app, &headers).map(|s| s.role);
-    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let q = match page_query(q) {
+        Ok(q) => q,
+        Err(p) => return error_page(&app, p, who),
+    };
     let Ok(seq) = seq.parse::<u64>() else {
         return error_page(
             &app,

@@ -48,6 +48,9 @@ pub struct Limits {
     pub body_timeout_ms: u64,
     /// Signed-in dashboard sessions kept at once.
     pub sessions_max: usize,
+    /// Server-sent event streams (`/v1/tail/…`) open at once; streams hold
+    /// no request permit and have no time limit, so they have their own cap.
+    pub streams_max: usize,
 }
 
 impl Default for Limits {
@@ -61,6 +64,7 @@ impl Default for Limits {
             request_timeout_ms: 30_000,
             body_timeout_ms: 5_000,
             sessions_max: 10_000,
+            streams_max: 64,
         }
     }
 }
@@ -129,7 +133,11 @@ pub fn settings(args: &ServeArgs) -> Result<Settings> {
         .or(file.listen)
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let limits = file.limits.unwrap_or_default();
-    if limits.page_max == 0 || limits.batch_items == 0 || limits.concurrent_requests == 0 {
+    if limits.page_max == 0
+        || limits.batch_items == 0
+        || limits.concurrent_requests == 0
+        || limits.streams_max == 0
+    {
         bail!("limits must be positive");
     }
     if limits.batch_items > crate::ledger::BATCH_ITEMS_MAX {
@@ -170,6 +178,10 @@ pub struct App {
     pub heads: tokio::sync::watch::Receiver<(u64, String)>,
     /// The last as-of fold, reused by reads of the same moment.
     pub as_of_cache: Mutex<Option<(crate::reads::AsOf, u64, Arc<crate::reads::Folded>)>>,
+    /// As-of folds running at once (one: see `api::read_on`).
+    pub as_of_folds: Arc<tokio::sync::Semaphore>,
+    /// Open event streams (`limits.streams_max`).
+    pub streams: Arc<tokio::sync::Semaphore>,
     pub request_ids: AtomicU64,
     pub read_cache: ReadCache,
     /// Notified at shutdown: ends the server-sent event streams.
@@ -421,6 +433,7 @@ pub async fn start(
         tracing::warn!("{n}");
     }
     let ledger = Arc::new(ledger);
+    let streams_max = limits.streams_max;
     let h = ledger.head();
     let (tx, rx) = tokio::sync::watch::channel((h.size, h.checkpoint.clone()));
     let stopping = Arc::new(tokio::sync::Notify::new());
@@ -434,6 +447,8 @@ pub async fn start(
         calendar: projections::calendar::Calendar::builtin(),
         heads: rx,
         as_of_cache: Mutex::new(None),
+        as_of_folds: Arc::new(tokio::sync::Semaphore::new(1)),
+        streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
         request_ids: AtomicU64::new(0),
         read_cache: ReadCache::default(),
         stopping,

@@ -407,6 +407,55 @@ fn an_index_that_lost_recent_entries_but_kept_its_mark_is_rebuilt() {
     assert_eq!(l.head().size, size);
 }
 
+/// A log restored from a backup beside a newer index: the index names seqs
+/// the log does not hold. It is rebuilt at open, so a statement appended
+/// after the backup is appended again, with a receipt of its own, instead
+/// of being answered with whatever record now stands at its old seq.
+#[test]
+fn an_index_ahead_of_a_restored_log_is_rebuilt() {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    let (f, l) = Fixture::new();
+    let ent = f.enterprise_key(&l);
+    l.submit(&f.sign(&ent, f.complaint(&ent, "case-before")))
+        .unwrap();
+    let size = l.head().size;
+    l.close().unwrap();
+    let backup = f.data().with_file_name("log-backup");
+    copy_dir(&f.data().join("log"), &backup);
+    let l = f.open();
+    let later = f.sign(&ent, f.complaint(&ent, "case-after-backup"));
+    let lost = l.submit(&later).unwrap();
+    assert_eq!(lost.seq, size);
+    l.close().unwrap();
+    std::fs::remove_dir_all(f.data().join("log")).unwrap();
+    copy_dir(&backup, &f.data().join("log"));
+    let l = f.open();
+    assert!(
+        l.notices.iter().any(|n| n.contains(&format!(
+            "the index reflects {} records but the log holds {size}",
+            size + 1
+        ))),
+        "{:?}",
+        l.notices
+    );
+    assert_eq!(l.head().size, size);
+    // Another statement takes seq `size`; the lost one is then appended anew.
+    let other = l
+        .submit(&f.sign(&ent, f.complaint(&ent, "case-other")))
+        .unwrap();
+    assert_eq!(other.seq, size);
+    let again = l.submit(&later).unwrap();
+    assert_eq!(again.seq, size + 1);
+    assert_eq!(again.id, lost.id);
+    assert_ne!(again.leaf_hash, other.leaf_hash);
+}
+
 #[test]
 fn the_log_is_written_into_pre_zeroed_space_that_readers_stop_at() {
     let (f, l) = Fixture::new();

@@ -835,3 +835,82 @@ fn shutdown_ends_open_event_streams_and_closes_the_ledger() {
     let meta = ledger::projstore::meta(&s.f.data()).unwrap().unwrap();
     assert_eq!(meta.seq, size);
 }
+
+/// Event streams have their own cap and end when their token is revoked;
+/// page numbers, states and dashboard queries that cannot be served are
+/// refused, never replaced by defaults.
+#[test]
+fn streams_pages_and_queries_have_limits_and_refuse_bad_values() {
+    let s = Served::new(Limits {
+        streams_max: 1,
+        ..Limits::default()
+    });
+    let mut st = TcpStream::connect(s.addr).unwrap();
+    st.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        st,
+        "GET /v1/tail/records?from=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\r\n",
+        s.auditor
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 65536];
+    while !String::from_utf8_lossy(&got).contains("event: record") {
+        let n = st.read(&mut buf).unwrap();
+        assert!(n > 0, "the stream ended early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(String::from_utf8_lossy(&got).contains("200 OK"));
+    // The one place is taken.
+    get(s.addr, "/v1/tail/checkpoints", None).problem(503, "overloaded");
+
+    // Revoked, the auditor's stream ends before the next record.
+    let id = s.auditor.split('.').nth(1).unwrap().to_string();
+    auth::revoke(&s.f.data(), &id).unwrap();
+    let env = s.f.sign(&s.f.registrar, s.f.body("after-revocation"));
+    let r = s.post("/v1/statements", &env);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let seq = r.json()["seq"].as_u64().unwrap();
+    // The response ends (its last chunk; the connection may stay open).
+    let mut rest = Vec::new();
+    while ![got.as_slice(), &rest].concat().ends_with(b"\r\n0\r\n\r\n") {
+        let n = st.read(&mut buf).unwrap();
+        assert!(n > 0, "the connection closed without ending the response");
+        rest.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        !String::from_utf8_lossy(&rest).contains(&format!("id: {seq}\n")),
+        "a revoked token was sent seq {seq}"
+    );
+    // Its place is free again.
+    let mut st = TcpStream::connect(s.addr).unwrap();
+    st.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(st, "GET /v1/tail/checkpoints HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let n = st.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+    drop(st);
+
+    let sup = Some(s.supervisor.as_str());
+    for path in [
+        "/v1/cases?page=0",
+        "/v1/cases?page=18446744073709551615",
+        "/v1/cases?state=opne",
+    ] {
+        let v = get(s.addr, path, sup).problem(400, "bad_request");
+        assert!(v["detail"].as_str().is_some(), "{path}");
+    }
+    assert_eq!(
+        get(s.addr, "/v1/cases?state=filed", sup).json()["cases"]["total"],
+        1
+    );
+    get(
+        s.addr,
+        "/open311/v2/requests.json?page=18446744073709551615",
+        None,
+    )
+    .problem(400, "bad_request");
+    // The dashboard says which value is wrong instead of showing the live view.
+    let r = get(s.addr, "/?as_of=2006-03-31&year=20x6", None);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("year"), "{}", r.text());
+}
