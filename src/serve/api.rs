@@ -651,6 +651,17 @@ where
     }
 }
 
+/// Refuses `at` on a list that is not judged at a time: taking it and
+/// ignoring it would answer a question the reader did not ask.
+fn no_at(q: &ReadQ, what: &str) -> Result<(), Problem> {
+    match q.at {
+        Some(_) => Err(Problem::bad_request(format!(
+            "at does not apply to {what}: nothing in it is judged at a time (as_of and as_of_seq choose what the ledger knew)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 #[derive(Deserialize, Default, Clone)]
 pub struct ReadQ {
     #[serde(default, deserialize_with = "lenient")]
@@ -1163,6 +1174,7 @@ async fn inspections(
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
     let Query(q) = q.map_err(query_err)?;
+    no_at(&q.read, "inspections")?;
     let flagged = q.flagged.unwrap_or(false);
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
         let rows = views::inspection_list(m, flagged);
@@ -1324,6 +1336,7 @@ async fn projects(
             .transpose()
     };
     let (from, to) = (date("from", &q.from)?, date("to", &q.to)?);
+    no_at(&q.read, "projects")?;
     let city = q.city.clone();
     let page_max = app.limits.page_max;
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
@@ -1364,6 +1377,10 @@ async fn rules_fired(
         let year = q
             .year
             .unwrap_or_else(|| ctx.last_recorded_at.shanghai_date().year());
+        // The same years the ranking serves.
+        Date::from_ymd(year, 12, 31)
+            .and_then(Timestamp::from_shanghai_date_end)
+            .map_err(|e| Problem::bad_request(format!("year: {e}")))?;
         let at = at_or(&read, ctx.last_recorded_at)?;
         let mut rows = projections::evidence::rule_evidence(m, &app2.calendar, at, year);
         for r in &mut rows {

@@ -909,6 +909,15 @@ fn streams_pages_and_queries_have_limits_and_refuse_bad_values() {
         None,
     )
     .problem(400, "bad_request");
+    // A list not judged at a time refuses `at`; a year beyond the calendar
+    // of timestamps is refused as the ranking refuses it.
+    for path in [
+        "/v1/inspections?at=2006-05-01T00:00:00Z",
+        "/v1/projects?at=2006-05-01T00:00:00Z",
+        "/v1/rules?year=99999",
+    ] {
+        get(s.addr, path, sup).problem(400, "bad_request");
+    }
     // The dashboard says which value is wrong instead of showing the live view.
     let r = get(s.addr, "/?as_of=2006-03-31&year=20x6", None);
     assert_eq!(r.status, 400, "{}", r.text());
