@@ -23,13 +23,21 @@ use std::time::Instant;
 
 pub const COOKIE: &str = "ledger_session";
 
+/// Bytes of a sign-in form (a token is under 100).
+const LOGIN_BODY_MAX: usize = 4096;
+
 /// Sessions one token may hold at once.
 const SESSIONS_PER_TOKEN: usize = 8;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
-        .route("/login", get(login_form).post(login))
+        .route(
+            "/login",
+            get(login_form)
+                .post(login)
+                .layer(axum::extract::DefaultBodyLimit::max(LOGIN_BODY_MAX)),
+        )
         .route("/logout", post(logout))
         .route("/overdue", get(overdue))
         .route("/case/{id}", get(case))
@@ -226,8 +234,20 @@ async fn login(
             }),
         )
     };
-    let Ok(Form(f)) = form else {
-        return refuse("the form must carry a token");
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_page(
+                &app,
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    super::problem::http_codes::BODY_TOO_LARGE,
+                    format!("a sign-in form is at most {LOGIN_BODY_MAX} bytes"),
+                ),
+                None,
+            )
+        }
+        Err(_) => return refuse("the form must carry a token"),
     };
     let token = f.token.trim().to_string();
     let role = match app.tokens.check(&token) {

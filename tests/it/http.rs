@@ -918,6 +918,35 @@ fn streams_pages_and_queries_have_limits_and_refuse_bad_values() {
     ] {
         get(s.addr, path, sup).problem(400, "bad_request");
     }
+    // A sign-in form is small; a large one is refused before it is read whole.
+    let big = format!("token={}", "a".repeat(8192));
+    let r = request(
+        s.addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        big.as_bytes(),
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    // One token holds at most 8 sessions: a ninth sign-in ends the first.
+    let sign_in = || {
+        let r = request(
+            s.addr,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            format!("token={}", s.supervisor).as_bytes(),
+        );
+        let cookie = r
+            .header("set-cookie")
+            .unwrap_or_else(|| panic!("{}", r.text()));
+        cookie.split(';').next().unwrap().to_string()
+    };
+    let cookies: Vec<String> = (0..9).map(|_| sign_in()).collect();
+    let page = |c: &str| request(s.addr, "GET", "/overdue", &[("Cookie", c)], b"");
+    assert_eq!(page(&cookies[0]).status, 303, "the oldest session gave way");
+    assert_eq!(page(&cookies[1]).status, 200);
+    assert_eq!(page(&cookies[8]).status, 200);
     // The dashboard says which value is wrong instead of showing the live view.
     let r = get(s.addr, "/?as_of=2006-03-31&year=20x6", None);
     assert_eq!(r.status, 400, "{}", r.text());
