@@ -862,7 +862,7 @@ impl Ledger {
         }
         let keys: HashMap<KeyId, VerifyingKey> =
             registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
-        let writer = LogWriter::open(&log_dir, &scan, config.segment_bytes_max)?;
+        let writer = LogWriter::open(&log_dir, &scan, size, config.segment_bytes_max)?;
         let shared = Arc::new(Shared {
             origin: registry.origin.clone(),
             clock: registry.clock,
@@ -1811,7 +1811,10 @@ impl Sequencer {
                     return Err(msg);
                 }
             };
-            // Durable. Publish to readers, then answer.
+            // Durable. Publish to readers (other processes first: they only
+            // read the marker; a failure there leaves them a batch behind),
+            // then answer.
+            let _ = self.log.publish_durable(seq);
             self.hashes
                 .flush()
                 .map_err(|e| format!("hash store write failed: {e}"))?;
@@ -2237,6 +2240,17 @@ impl LogView {
     }
 
     fn from_scan_with(scan: &mut log::Scan, leaves: log::LeafHashes) -> Result<LogView> {
+        // Beside a running writer the scan may have read a batch whose
+        // fdatasync has not returned: it is left out, so that no checkpoint
+        // this view hands out can be lost to a power failure.
+        if let Some(n) = scan
+            .segments
+            .first()
+            .and_then(|(_, p, _)| p.parent())
+            .and_then(log::read_durable)
+        {
+            scan.cap(n);
+        }
         let tail = scan.tail.as_ref().map(|(p, from, bytes, n)| {
             format!("{} holds {bytes} unacknowledged bytes ({n} record frames) after byte {from}; they are not part of the ledger", p.display())
         });

@@ -308,6 +308,53 @@ impl Scan {
     pub fn records(&self) -> u64 {
         self.offsets.len() as u64
     }
+
+    /// Keeps only the first records up to the largest checkpoint size of at
+    /// most `n` (the log's durable size, see [`read_durable`]), for a view
+    /// of the log read beside a writer: what a batch wrote before its
+    /// fdatasync returned is left out. Returns whether anything was left
+    /// out. The capped scan has no `last_checkpoint` and no `tail`: it is
+    /// for reading, never for opening the ledger.
+    pub fn cap(&mut self, n: u64) -> bool {
+        if n >= self.records() {
+            return false;
+        }
+        let Some(size) = self
+            .checkpoints
+            .iter()
+            .map(|c| c.0)
+            .filter(|s| *s <= n)
+            .max()
+        else {
+            return false;
+        };
+        let keep = usize::try_from(size).unwrap_or(usize::MAX);
+        self.offsets.truncate(keep);
+        self.leaf_hashes.truncate(keep);
+        self.checkpoints.retain(|c| c.0 <= size);
+        self.registry_seqs.retain(|s| *s < size);
+        self.last_checkpoint = None;
+        self.tail = None;
+        true
+    }
+}
+
+/// The file beside the segments that holds the log's durable size: the
+/// size of the last batch whose fdatasync returned (FORMAT.md §8).
+pub const DURABLE_FILE: &str = "durable";
+
+/// Writes the durable size: 8 bytes, little-endian, at the start of the
+/// file. Not synced itself: it is only for readers in other processes while
+/// a writer runs, and after a crash the writer's next open rewrites it.
+pub fn write_durable(f: &File, size: u64) -> io::Result<()> {
+    f.write_all_at(&size.to_le_bytes(), 0)
+}
+
+/// The durable size a writer published in the log directory `dir`, if any
+/// (a ledger that was never opened by a writer has none).
+pub fn read_durable(dir: &Path) -> Option<u64> {
+    let b = fs::read(dir.join(DURABLE_FILE)).ok()?;
+    Some(u64::from_le_bytes(b.get(..8)?.try_into().ok()?))
 }
 
 /// Whether a [`scan`] computes each record's Merkle leaf hash.
@@ -554,13 +601,22 @@ pub struct LogWriter {
     /// The file's size: bytes `len..zeroed` are zero and synced.
     zeroed: u64,
     segment_bytes_max: u64,
+    /// [`DURABLE_FILE`], rewritten after every batch's fdatasync.
+    durable: File,
 }
 
 impl LogWriter {
     /// Opens the last segment for appending (or creates the first one). The
     /// scan has cut any unacknowledged tail, so what follows the last
     /// committed frame is pre-zeroed space or nothing.
-    pub fn open(dir: &Path, scan: &Scan, segment_bytes_max: u64) -> io::Result<LogWriter> {
+    /// `committed` is the number of records the scan found committed (the
+    /// durable size published to readers).
+    pub fn open(
+        dir: &Path,
+        scan: &Scan,
+        committed: u64,
+        segment_bytes_max: u64,
+    ) -> io::Result<LogWriter> {
         let (path, len) = match scan.segments.last() {
             Some((_, p, len)) => (p.clone(), *len),
             None => (dir.join(segment_name(0)), 0),
@@ -575,6 +631,17 @@ impl LogWriter {
         if len == 0 {
             sync_dir(dir)?;
         }
+        // What the scan read may be only in the page cache (a writer that
+        // died before its fdatasync returned, its batch complete): synced
+        // before it is published as durable.
+        file.sync_data()?;
+        let durable = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(dir.join(DURABLE_FILE))?;
+        write_durable(&durable, committed)?;
         Ok(LogWriter {
             dir: dir.to_path_buf(),
             file,
@@ -582,7 +649,14 @@ impl LogWriter {
             len,
             zeroed,
             segment_bytes_max,
+            durable,
         })
+    }
+
+    /// Publishes `size` as durable to readers in other processes; called
+    /// after the batch that ends at `size` was synced.
+    pub fn publish_durable(&self, size: u64) -> io::Result<()> {
+        write_durable(&self.durable, size)
     }
 
     /// Writes one batch (record frames then the checkpoint frame) and syncs it.
@@ -904,6 +978,33 @@ impl LogIndex {
 
 #[cfg(test)]
 mod tests {
+    /// A capped scan keeps the records up to the largest checkpoint size of
+    /// at most n, and the checkpoints and registry seqs among them.
+    #[test]
+    fn a_scan_is_capped_at_a_checkpoint_size() {
+        let mut scan = super::Scan {
+            segments: vec![],
+            offsets: (0..10).collect(),
+            leaf_hashes: vec![[0u8; 32]; 10],
+            checkpoints: vec![(1, 0, 0), (4, 0, 0), (10, 0, 0)],
+            registry_seqs: vec![0, 3, 7],
+            last_checkpoint: Some(b"note".to_vec()),
+            tail: None,
+        };
+        assert!(!scan.cap(10), "nothing past 10");
+        assert!(!scan.cap(0), "no checkpoint at or below 0");
+        assert_eq!(scan.records(), 10);
+        assert!(scan.cap(6));
+        assert_eq!(scan.records(), 4);
+        assert_eq!(scan.leaf_hashes.len(), 4);
+        assert_eq!(
+            scan.checkpoints.iter().map(|c| c.0).collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert_eq!(scan.registry_seqs, [0, 3]);
+        assert_eq!(scan.last_checkpoint, None);
+    }
+
     /// The check is the first 8 bytes of BLAKE3 derive_key(FRAME_CONTEXT,
     /// kind || u32le(len) || payload), as FORMAT.md says.
     #[test]

@@ -107,7 +107,12 @@ pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
     if as_of.seq == Some(0) {
         return Err(ReadError::AsOfSeqZero);
     }
-    let limit = as_of.seq.unwrap_or(u64::MAX);
+    // Beside a running writer, nothing past the durable size it published
+    // (a batch whose fdatasync has not returned) is read.
+    let limit = as_of
+        .seq
+        .unwrap_or(u64::MAX)
+        .min(crate::log::read_durable(&log_dir).unwrap_or(u64::MAX));
     let mut registry = None;
     let mut model = Model::default();
     let mut scanned = None;
