@@ -470,6 +470,15 @@ fn readers_beside_a_writer_see_only_the_durable_size() {
         .unwrap();
     let full = l.head().size;
     assert!(full > first);
+    // Published once the queue is quiet, while the writer runs.
+    let t = std::time::Instant::now();
+    while ledger::log::read_durable(&f.data().join("log")) != Some(full) {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "the durable size was not published while the writer ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     l.close().unwrap();
     let marker = f.data().join("log").join(ledger::log::DURABLE_FILE);
     assert_eq!(ledger::log::read_durable(&f.data().join("log")), Some(full));
