@@ -272,17 +272,22 @@ impl FrameReader {
 
 /// Whether an intact checkpoint frame starts anywhere in `buf` (a resync scan
 /// after damage: if one does, the damage is not an unacknowledged tail).
-fn has_checkpoint_frame_after(buf: &[u8]) -> bool {
+/// Intact checkpoint frames in `buf` (searched for byte by byte, since the
+/// frames before them may be damaged).
+fn checkpoint_frames_in(buf: &[u8]) -> usize {
+    let mut n = 0;
     let mut i = 0;
     while i + 4 <= buf.len() {
         if buf[i..i + 4] == FRAME_MAGIC {
-            if let Ok((FRAME_CHECKPOINT, _, _)) = decode_frame(&buf[i..]) {
-                return true;
+            if let Ok((FRAME_CHECKPOINT, _, len)) = decode_frame(&buf[i..]) {
+                n += 1;
+                i += len;
+                continue;
             }
         }
         i += 1;
     }
-    false
+    n
 }
 
 /// What a scan of the log found.
@@ -523,7 +528,23 @@ fn scan_frames(
                     let from = usize::try_from(offset)
                         .unwrap_or(usize::MAX)
                         .min(bytes.len());
-                    if has_checkpoint_frame_after(&bytes[from..]) {
+                    let after = checkpoint_frames_in(&bytes[from..]);
+                    if after == 1 {
+                        // The damage lies in the log's last batch. Its pages
+                        // can reach the disk out of order when the power fails
+                        // during its write: then it was never acknowledged.
+                        // The bytes cannot tell, so the operator decides.
+                        let batch = scan.records();
+                        return Err(damaged(
+                            seq,
+                            offset,
+                            format!(
+                                "{reason}, and an intact checkpoint frame follows; the damage lies in the log's last batch (seqs from {batch}), which a power failure during its write can leave so, never acknowledged: if no client holds a receipt for seq {batch} or later, truncating {} at byte {committed_end} discards that batch",
+                                path.display()
+                            ),
+                        ));
+                    }
+                    if after > 1 {
                         return Err(damaged(
                             seq,
                             offset,
