@@ -305,16 +305,24 @@ fn cli_verify_reports_the_first_bad_seq_and_exits_non_zero() {
     );
 }
 
-#[test]
-fn a_damaged_frame_before_the_last_checkpoint_stops_start_up_and_verify() {
-    let (f, l) = history();
-    let leaf7 = l.read_leaf(7).unwrap();
+/// Flips a byte inside the frame of record `seq` in its segment on disk,
+/// and returns why the ledger then refuses to open.
+fn damage_record_on_disk(f: &Fixture, seq: u64) -> (std::path::PathBuf, String) {
+    let l = f.open();
+    let leaf = l.read_leaf(seq).unwrap();
     drop(l);
-    let seg = f.data().join("log").join(ledger::log::segment_name(0));
+    let segs = ledger::log::list_segments(&f.data().join("log")).unwrap();
+    let seg = segs
+        .iter()
+        .rev()
+        .find(|(first, _)| *first <= seq)
+        .unwrap()
+        .1
+        .clone();
     let mut bytes = std::fs::read(&seg).unwrap();
     let at = bytes
-        .windows(leaf7.len())
-        .position(|w| w == leaf7.as_slice())
+        .windows(leaf.len())
+        .position(|w| w == leaf.as_slice())
         .unwrap()
         + 40;
     bytes[at] ^= 0x20;
@@ -323,6 +331,14 @@ fn a_damaged_frame_before_the_last_checkpoint_stops_start_up_and_verify() {
         .err()
         .expect("start-up must stop")
         .to_string();
+    (seg, err)
+}
+
+#[test]
+fn a_damaged_frame_before_the_last_checkpoint_stops_start_up_and_verify() {
+    let (f, l) = history();
+    drop(l);
+    let (_, err) = damage_record_on_disk(&f, 7);
     assert!(err.contains("damaged at seq 7"), "{err}");
     let r = audit::verify_data_dir(&f.data(), AuditOptions::default());
     match r {
@@ -341,22 +357,8 @@ fn a_damaged_frame_before_the_last_checkpoint_stops_start_up_and_verify() {
 fn damage_in_the_last_batch_names_the_cut_that_would_discard_it() {
     let (f, l) = history();
     let size = l.head().size;
-    let last = l.read_leaf(size - 1).unwrap();
     drop(l);
-    let segs = ledger::log::list_segments(&f.data().join("log")).unwrap();
-    let seg = segs.last().unwrap().1.clone();
-    let mut bytes = std::fs::read(&seg).unwrap();
-    let at = bytes
-        .windows(last.len())
-        .position(|w| w == last.as_slice())
-        .unwrap()
-        + 40;
-    bytes[at] ^= 0x20;
-    std::fs::write(&seg, &bytes).unwrap();
-    let err = Ledger::open(&f.data(), Default::default())
-        .err()
-        .expect("start-up must stop")
-        .to_string();
+    let (seg, err) = damage_record_on_disk(&f, size - 1);
     let want = format!("damaged at seq {}", size - 1);
     assert!(err.contains(&want), "{err}");
     assert!(err.contains("the log's last batch"), "{err}");
