@@ -31,17 +31,18 @@ use crate::keyfile;
 use crate::ledger::{self, Config, Ledger};
 use crate::progress::Progress;
 
-/// Why a history could not be generated.
+/// Why a history, generated or the demo scenario, could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
+pub enum HistoryError {
     /// What the caller asked for cannot be made (the count, the directory,
     /// the key file); nothing was written.
     #[error("{0}")]
     Refused(String),
-    /// The generator made a value the vocabulary refuses or ran out of
-    /// simulated time: a fault of the generator, not of the caller.
-    #[error("generating the history: {0}")]
-    Plan(String),
+    /// The generator or the scenario made a value the vocabulary refuses,
+    /// ran out of simulated time, or had a statement refused: a fault of
+    /// the maker, not of the caller.
+    #[error("making the history: {0}")]
+    Fault(String),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -52,27 +53,30 @@ pub enum GenerateError {
     Ledger(#[from] ledger::LedgerError),
     #[error(transparent)]
     KeyFile(#[from] keyfile::KeyFileError),
-    #[error("generating the history: {0}")]
+    #[error("making the history: {0}")]
     Time(#[from] events::time::TimeError),
-    #[error("generating the history: a number out of range: {0}")]
+    #[error("making the history: a number out of range: {0}")]
     Range(#[from] std::num::TryFromIntError),
 }
 
-pub type Result<T> = std::result::Result<T, GenerateError>;
+pub type Result<T> = std::result::Result<T, HistoryError>;
 
-/// Returns a [`GenerateError::Plan`] with a formatted message.
-macro_rules! bail {
+/// Returns a [`HistoryError::Fault`] with a formatted message.
+macro_rules! fault {
     ($($t:tt)*) => {
-        return Err(GenerateError::Plan(format!($($t)*)))
+        return Err($crate::generate::HistoryError::Fault(format!($($t)*)))
     };
 }
 
-/// Returns a [`GenerateError::Refused`] with a formatted message.
+/// Returns a [`HistoryError::Refused`] with a formatted message.
 macro_rules! refuse {
     ($($t:tt)*) => {
-        return Err(GenerateError::Refused(format!($($t)*)))
+        return Err($crate::generate::HistoryError::Refused(format!($($t)*)))
     };
 }
+
+pub(crate) use {fault, refuse};
+
 use ed25519_dalek::SigningKey;
 use events::keys::{KeyId, Party, PublicKey, Role};
 use events::statement::Statement;
@@ -158,7 +162,7 @@ pub fn generate(
     check_options(opts)?;
     if data.exists()
         && std::fs::read_dir(data)
-            .map_err(|source| GenerateError::Io {
+            .map_err(|source| HistoryError::Io {
                 what: format!("reading {}", data.display()),
                 source,
             })?
@@ -286,7 +290,7 @@ struct Stream<'a> {
     gen: &'a mut Generator,
     buffered: std::vec::IntoIter<Vec<u8>>,
     kinds: Vec<EventKind>,
-    error: Option<GenerateError>,
+    error: Option<HistoryError>,
 }
 
 impl Iterator for Stream<'_> {
@@ -1109,15 +1113,15 @@ impl Ord for Entry {
 }
 
 fn id(s: impl Into<String>) -> Result<Id> {
-    Id::new(s).map_err(|e| GenerateError::Plan(e.to_string()))
+    Id::new(s).map_err(|e| HistoryError::Fault(e.to_string()))
 }
 
 fn text(s: impl Into<String>) -> Result<Text> {
-    Text::new(s).map_err(|e| GenerateError::Plan(e.to_string()))
+    Text::new(s).map_err(|e| HistoryError::Fault(e.to_string()))
 }
 
 fn fen(v: i64) -> Result<Fen> {
-    Fen::new(v).map_err(|e| GenerateError::Plan(e.to_string()))
+    Fen::new(v).map_err(|e| HistoryError::Fault(e.to_string()))
 }
 
 /// Yuan with thousands separators, for texts.
@@ -1332,7 +1336,7 @@ impl Generator {
         let holder = self.keys[key]
             .holder
             .clone()
-            .ok_or_else(|| GenerateError::Plan("a granted key has no holder".into()))?;
+            .ok_or_else(|| HistoryError::Fault("a granted key has no holder".into()))?;
         Ok(Event::KeyGranted(KeyGranted {
             key: public.id(),
             public_key: public,
@@ -2062,7 +2066,7 @@ impl Generator {
             Vec::with_capacity(max.min(usize::try_from(self.target - self.made).unwrap_or(max)));
         while out.len() < max && self.made < self.target {
             let Some(entry) = self.heap.pop() else {
-                bail!(
+                fault!(
                     "the simulation ran out of planned work with {} records still to make",
                     self.target - self.made
                 );
@@ -3606,7 +3610,7 @@ impl Generator {
         }
         let at = (at.max(self.last + SEC) + SEC - 1) / SEC * SEC;
         if at > self.hard_end {
-            bail!("the simulated clock passed {LAST_TIME} with {} records still to make; ask for fewer records", self.target - self.made);
+            fault!("the simulated clock passed {LAST_TIME} with {} records still to make; ask for fewer records", self.target - self.made);
         }
         let key = match signer {
             Signer::Root => 0,
@@ -3723,7 +3727,7 @@ impl Generator {
             None => ready.iter().copied().find(|e| !used.contains(e)),
         };
         let Some(e) = pick else {
-            bail!(
+            fault!(
                 "city {} has too few enterprises for its monitoring points",
                 self.cities[c].spec.slug
             );
@@ -3752,7 +3756,7 @@ impl Generator {
             .filter(|s| self.slots[*s].revocable)
             .collect();
         if candidates.is_empty() {
-            bail!("no staff key to revoke");
+            fault!("no staff key to revoke");
         }
         let s = *self.rng.pick(&candidates);
         let reg = Signer::Slot(self.prov.registrar);
@@ -3849,7 +3853,7 @@ impl Generator {
                     self.prov.registrar,
                 )
             }
-            None => bail!("nothing to correct yet"),
+            None => fault!("nothing to correct yet"),
         };
         let mut values = BTreeMap::new();
         values.insert(field.to_string(), value);

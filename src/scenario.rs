@@ -20,46 +20,10 @@
 use crate::keyfile;
 use crate::ledger::{self, Config, Ledger};
 
-/// Why the demo could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    /// The target cannot take the demo (not empty, root key file exists);
-    /// nothing was written.
-    #[error("{0}")]
-    Refused(String),
-    /// The scenario's own data is inconsistent, or the ledger refused one of
-    /// its statements: a fault of the scenario, not of the caller.
-    #[error("{0}")]
-    Scenario(String),
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Ledger(#[from] ledger::LedgerError),
-    #[error(transparent)]
-    KeyFile(#[from] keyfile::KeyFileError),
-    #[error("scenario: {0}")]
-    Time(#[from] events::time::TimeError),
-}
+use crate::generate::{fault, refuse, HistoryError};
 
-pub type Result<T> = std::result::Result<T, ScenarioError>;
+pub type Result<T> = std::result::Result<T, HistoryError>;
 
-/// Returns a [`ScenarioError::Scenario`] with a formatted message.
-macro_rules! bail {
-    ($($t:tt)*) => {
-        return Err(ScenarioError::Scenario(format!($($t)*)))
-    };
-}
-
-/// Returns a [`ScenarioError::Refused`] with a formatted message.
-macro_rules! refuse {
-    ($($t:tt)*) => {
-        return Err(ScenarioError::Refused(format!($($t)*)))
-    };
-}
 use ed25519_dalek::SigningKey;
 use events::keys::{Party, PublicKey, Role};
 use events::statement::Statement;
@@ -155,15 +119,15 @@ fn ts(ms: i64) -> Result<Timestamp> {
 }
 
 fn id(s: impl Into<String>) -> Result<Id> {
-    Id::new(s).map_err(|e| ScenarioError::Scenario(e.to_string()))
+    Id::new(s).map_err(|e| HistoryError::Fault(e.to_string()))
 }
 
 fn text(s: impl Into<String>) -> Result<Text> {
-    Text::new(s).map_err(|e| ScenarioError::Scenario(e.to_string()))
+    Text::new(s).map_err(|e| HistoryError::Fault(e.to_string()))
 }
 
 fn fen(v: i64) -> Result<Fen> {
-    Fen::new(v).map_err(|e| ScenarioError::Scenario(e.to_string()))
+    Fen::new(v).map_err(|e| HistoryError::Fault(e.to_string()))
 }
 
 fn syn(s: &str) -> Result<Text> {
@@ -404,7 +368,7 @@ impl Builder {
         self.by_label
             .get(label)
             .copied()
-            .ok_or_else(|| ScenarioError::Scenario(format!("scenario: no key {label:?}")))
+            .ok_or_else(|| HistoryError::Fault(format!("scenario: no key {label:?}")))
     }
 
     fn push(
@@ -843,7 +807,7 @@ impl Builder {
 pub fn load_hunan_2006(data: &Path) -> Result<ScenarioSummary> {
     if data.exists()
         && std::fs::read_dir(data)
-            .map_err(|source| ScenarioError::Io {
+            .map_err(|source| HistoryError::Io {
                 what: format!("reading {}", data.display()),
                 source,
             })?
@@ -893,12 +857,12 @@ pub fn load_hunan_2006(data: &Path) -> Result<ScenarioSummary> {
     let mut derived = Vec::new();
     if out.is_ok() {
         for seq in 1..head.size {
-            let leaf = ledger.read_leaf(seq).map_err(|source| ScenarioError::Io {
+            let leaf = ledger.read_leaf(seq).map_err(|source| HistoryError::Io {
                 what: format!("reading seq {seq}"),
                 source,
             })?;
             let rec = events::record::Record::parse(&leaf)
-                .map_err(|e| ScenarioError::Scenario(format!("seq {seq}: {e}")))?;
+                .map_err(|e| HistoryError::Fault(format!("seq {seq}: {e}")))?;
             if rec.signed.statement.id.starts_with("auto:") {
                 derived.push(rec.signed.statement.id.clone());
             }
@@ -966,7 +930,7 @@ impl Load {
                 Ok(receipt) => {
                     self.seqs.insert(receipt.id.clone(), receipt.seq);
                 }
-                Err(e) => bail!(
+                Err(e) => fault!(
                     "scenario statement {} ({:?}, {}) was refused: {}: {}",
                     self.statements + i as u64,
                     items[i].id,
@@ -1002,7 +966,7 @@ impl Load {
             let now = std::mem::replace(&mut b.items, rest);
             self.submit(ledger, b, &now)?;
             let seq = self.seqs.get(&d.trigger).copied().ok_or_else(|| {
-                ScenarioError::Scenario(format!(
+                HistoryError::Fault(format!(
                     "scenario: trigger {:?} was not appended",
                     d.trigger
                 ))
@@ -1342,16 +1306,16 @@ fn refuse(
     let result = ledger.submit(&envelope);
     let after = ledger.head().size;
     if after != before {
-        bail!("scenario: the statement violating {code} changed the ledger's size from {before} to {after}");
+        fault!("scenario: the statement violating {code} changed the ledger's size from {before} to {after}");
     }
     match result {
-        Ok(r) => bail!(
+        Ok(r) => fault!(
             "scenario: the statement violating {code} was appended at seq {}",
             r.seq
         ),
         Err(e) => match projections::rules::rule_of(&e) {
             Some(rc) if rc.as_str() == code => Ok(((code.to_string(), e.message), envelope)),
-            _ => bail!(
+            _ => fault!(
                 "scenario: the statement violating {code} was refused otherwise: {}: {}",
                 e.code,
                 e.message
@@ -1368,9 +1332,7 @@ fn refusals(ledger: &Ledger, b: &Builder, load: &mut Load) -> Result<Refusals> {
         .seqs
         .get(&format!("{featured}/filed"))
         .copied()
-        .ok_or_else(|| {
-            ScenarioError::Scenario("scenario: the featured case was not filed".into())
-        })?;
+        .ok_or_else(|| HistoryError::Fault("scenario: the featured case was not filed".into()))?;
     let complaint = |case: &str, enterprise: &str, channel: Channel| -> Result<Event> {
         Ok(Event::ComplaintFiled(ComplaintFiled {
             case: id(case)?,

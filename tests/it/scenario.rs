@@ -362,7 +362,7 @@ fn scenario_refuses_a_used_place() {
     let size = std::fs::read_dir(data.join("log")).unwrap().count();
     let e = load_hunan_2006(&data).unwrap_err();
     assert!(
-        matches!(&e, ledger::scenario::ScenarioError::Refused(m) if m.contains("not empty")),
+        matches!(&e, ledger::generate::HistoryError::Refused(m) if m.contains("not empty")),
         "{e:?}"
     );
     assert_eq!(std::fs::read_dir(data.join("log")).unwrap().count(), size);
@@ -371,7 +371,7 @@ fn scenario_refuses_a_used_place() {
     std::fs::write(root_key_path(&other), "x").unwrap();
     let e = load_hunan_2006(&other).unwrap_err();
     assert!(
-        matches!(&e, ledger::scenario::ScenarioError::Refused(m) if m.contains("root.key")),
+        matches!(&e, ledger::generate::HistoryError::Refused(m) if m.contains("root.key")),
         "{e:?}"
     );
     assert!(!other.exists());
@@ -380,13 +380,13 @@ fn scenario_refuses_a_used_place() {
 /// `ledger generate` refuses what it cannot make, by variant, writing nothing.
 #[test]
 fn generate_refuses_a_bad_count_a_used_place_and_a_key_inside_the_data() {
-    use ledger::generate::{generate, GenerateError, GenerateOptions};
+    use ledger::generate::{generate, GenerateOptions, HistoryError};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let key = dir.path().join("root.key");
     let opts = |records| GenerateOptions { records, seed: 1 };
-    let refused = |r: Result<_, GenerateError>, what: &str| match r {
-        Err(GenerateError::Refused(m)) => assert!(m.contains(what), "{m}"),
+    let refused = |r: Result<_, HistoryError>, what: &str| match r {
+        Err(HistoryError::Refused(m)) => assert!(m.contains(what), "{m}"),
         other => panic!("expected a refusal naming {what:?}, got {other:?}"),
     };
     refused(generate(&data, &key, &opts(0)), "records must be 1 to");
