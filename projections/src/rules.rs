@@ -624,11 +624,24 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
                 ));
             }
             complainant_only(c, rec)?;
-            if !matches!(rec.actor_holder, Party::Enterprise(_)) && !rec.has_role(Role::Intake) {
-                return Err(refuse(
-                    RuleCode::CaseNotComplainant,
-                    "a complaint is withdrawn by the enterprise or by an intake clerk on its behalf",
-                ));
+            if !matches!(rec.actor_holder, Party::Enterprise(_)) {
+                // On the enterprise's behalf: an intake clerk of the body that
+                // took the complaint in, of the body responsible for it, or of
+                // the provincial centre; never of a body it does not concern.
+                let clerk = rec.holder_body().and_then(|b| Id::new(b).ok());
+                let concerned = clerk.as_ref().is_some_and(|b| {
+                    m.responsible_today(c).as_ref() == Some(b)
+                        || matches!(&c.filed_by, Party::Body(f) if f == b.as_str())
+                });
+                if !rec.has_role(Role::Intake) || !(concerned || is_centre_intake(m, rec)) {
+                    return Err(refuse(
+                        RuleCode::CaseNotComplainant,
+                        format!(
+                            "a complaint is withdrawn by the enterprise, or on its behalf by an intake clerk of the body that took it in, the body responsible for it or the provincial centre; {} is none of these for case {}",
+                            rec.actor_holder, c.id
+                        ),
+                    ));
+                }
             }
             Ok(())
         }

@@ -243,6 +243,26 @@ fn lifecycle_withdrawal_from_any_open_state() {
         withdraw("e"),
         RuleCode::CaseNotComplainant,
     );
+    // On its behalf, only an intake clerk the case concerns: not one of a
+    // body in another city; one of the body that took the complaint in.
+    w.refused(
+        &key("cs-office", &[Role::Intake]),
+        D,
+        withdraw("e"),
+        RuleCode::CaseNotComplainant,
+    );
+    w.ok(
+        &key("zz-office", &[Role::Intake]),
+        D,
+        filed("f", "taizinai"),
+    );
+    w.refused(
+        &key("cs-office", &[Role::Intake]),
+        D,
+        withdraw("f"),
+        RuleCode::CaseNotComplainant,
+    );
+    w.ok(&key("zz-office", &[Role::Intake]), D, withdraw("f"));
 }
 
 #[test]
