@@ -157,6 +157,22 @@ impl Registry {
                 "genesis must be signed by the root key it names",
             ));
         }
+        // The checks `authorise` makes from seq 1 on, for seq 0: the root
+        // key is held by the authority, and `auto:` ids are the ledger's.
+        if let Some(p) = &stmt.on_behalf_of {
+            if *p != Party::Authority {
+                return Err(reject(
+                    Code::NotHolder,
+                    format!("genesis acts for {p}, but the root key is held by the authority"),
+                ));
+            }
+        }
+        if stmt.id.starts_with(DERIVED_ID_PREFIX) {
+            return Err(reject(
+                Code::MalformedStatement,
+                format!("statement ids beginning with {DERIVED_ID_PREFIX:?} are reserved for records the ledger derives; genesis cannot take {:?}", stmt.id),
+            ));
+        }
         if g.system_key == g.root_key {
             return Err(reject(
                 Code::RegistryConflict,
@@ -468,5 +484,47 @@ impl Registry {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{OffsetTime, Timestamp};
+    use crate::vocab::{Clock, LedgerGenesis, Text};
+    use ed25519_dalek::SigningKey;
+
+    fn genesis(id: &str, on_behalf_of: Option<Party>) -> Statement {
+        let root = SigningKey::from_bytes(&[1; 32]);
+        let system = SigningKey::from_bytes(&[2; 32]);
+        Statement {
+            origin: "test.example/ledger".into(),
+            id: id.into(),
+            actor: KeyId::of(&root.verifying_key()),
+            on_behalf_of,
+            issued_at: Timestamp::parse("2006-01-01T00:00:00.000Z").unwrap(),
+            occurred_at: OffsetTime::parse("2006-01-01T08:00:00+08:00").unwrap(),
+            event: Event::LedgerGenesis(LedgerGenesis {
+                checkpoint_key: Text::new("test.example/ledger+00000000+AAAA").unwrap(),
+                clock: Clock::Real,
+                description: Text::new("test").unwrap(),
+                origin: Text::new("test.example/ledger").unwrap(),
+                root_key: PublicKey(root.verifying_key()),
+                system_key: PublicKey(system.verifying_key()),
+            }),
+        }
+    }
+
+    /// Genesis takes the checks `authorise` makes from seq 1 on: it acts for
+    /// no one but the authority that holds the root key, and cannot take an
+    /// id reserved for the ledger's derived records.
+    #[test]
+    fn genesis_acts_for_the_authority_only_and_takes_no_derived_id() {
+        assert!(Registry::genesis(&genesis("genesis", None)).is_ok());
+        assert!(Registry::genesis(&genesis("genesis", Some(Party::Authority))).is_ok());
+        let e = Registry::genesis(&genesis("genesis", Some(Party::Body("b1".into())))).unwrap_err();
+        assert_eq!(e.code, Code::NotHolder, "{e:?}");
+        let e = Registry::genesis(&genesis("auto:5", None)).unwrap_err();
+        assert_eq!(e.code, Code::MalformedStatement, "{e:?}");
     }
 }

@@ -1162,12 +1162,26 @@ impl Event {
                         return Err(format!("field {f} is named but has no value"));
                     }
                 }
-                if c.values.len() != c.fields.len() {
+                // Counted as a set: a name given twice must not let values
+                // hold a field that fields does not name.
+                let named: std::collections::BTreeSet<&str> =
+                    c.fields.iter().map(|f| f.as_str()).collect();
+                if named.len() != c.fields.len() {
+                    return Err("fields names a field twice".into());
+                }
+                if c.values.len() != named.len() {
                     return Err("values holds a field that fields does not name".into());
                 }
             }
-            Event::JointHandlingConvened(j) if j.bodies.len() < 2 => {
-                return Err("joint handling needs at least two bodies".into());
+            Event::JointHandlingConvened(j) => {
+                let distinct: std::collections::BTreeSet<&str> =
+                    j.bodies.iter().map(|b| b.as_str()).collect();
+                if distinct.len() < 2 {
+                    return Err("joint handling needs at least two different bodies".into());
+                }
+                if distinct.len() != j.bodies.len() {
+                    return Err("joint handling names a body twice".into());
+                }
             }
             Event::KeyGranted(k) => {
                 if k.key != k.public_key.id() {
@@ -1281,6 +1295,54 @@ impl std::io::Write for SameBytes<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn checked(kind: &str, body: &str) -> Result<(), String> {
+        decode_str(kind, 1, body)
+            .map_err(|e| e.to_string())?
+            .check_fields()
+    }
+
+    /// A correction's fields and values are compared as sets: naming a
+    /// field twice cannot make room in values for a field it does not name
+    /// (FORMAT.md §16.2); a joint handling names at least two different
+    /// bodies, each once.
+    #[test]
+    fn corrections_and_joint_handlings_count_distinct_names() {
+        let correction = |fields: &str, values: &str| {
+            checked(
+                "correction",
+                &format!(
+                    r#"{{"fields":{fields},"reason":"typo","target_seq":5,"values":{values}}}"#
+                ),
+            )
+        };
+        assert_eq!(
+            correction(r#"["outcome"]"#, r#"{"outcome":"upheld"}"#),
+            Ok(())
+        );
+        let e = correction(
+            r#"["outcome","outcome"]"#,
+            r#"{"losses_recovered":0,"outcome":"upheld"}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("twice"), "{e}");
+        assert!(correction(
+            r#"["outcome"]"#,
+            r#"{"losses_recovered":0,"outcome":"upheld"}"#
+        )
+        .is_err());
+        let joint = |bodies: &str| {
+            checked(
+                "joint_handling_convened",
+                &format!(r#"{{"bodies":{bodies},"case":"c1","note":"on site","on_site":true}}"#),
+            )
+        };
+        assert_eq!(joint(r#"["b1","b2"]"#), Ok(()));
+        assert!(joint(r#"["b1","b1"]"#)
+            .unwrap_err()
+            .contains("two different bodies"));
+        assert!(joint(r#"["b1","b2","b1"]"#).unwrap_err().contains("twice"));
+    }
 
     #[test]
     fn ids_inline_or_not_compare_hash_and_serialize_as_their_text() {
