@@ -248,6 +248,25 @@ fn imposed_by(model: &Model, seqs: &[u64], at: Timestamp) -> bool {
     })
 }
 
+/// Whether the case still owed its steps through due day `d` (it was not
+/// withdrawn or closed, and stayed so, before that day ended): a case
+/// withdrawn before its reply or result fell due missed nothing.
+fn owed_through(c: &Case, d: Date) -> bool {
+    match end_of(d).and_then(|end| Timestamp::from_unix_millis(end.unix_millis() - 1).ok()) {
+        Some(last) => owes(c, last),
+        None => true,
+    }
+}
+
+/// When the complaint was first answered by `at`: its first reply, or its
+/// result if that came first (a result answers the complaint too, R1).
+fn answered_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
+    match (reply_by(c, at), result_by(c, at)) {
+        (Some(r), Some(s)) if s.instant() < r.instant() => Some(s),
+        (r, s) => r.or(s),
+    }
+}
+
 fn result_by(c: &Case, at: Timestamp) -> Option<&OffsetTime> {
     c.result_at()
         .map(|a| &a.occurred_at)
@@ -497,10 +516,13 @@ pub struct CityRecord {
     pub received: u64,
     /// Closed by `at` / received.
     pub closure: Ratio,
-    /// Replied on time / cases whose reply is due (due day ended at `at`, or replied by `at`).
+    /// Answered on time (a first reply, or a result that came first) /
+    /// cases answered by `at`, or whose reply due day ended at `at` while
+    /// they still owed it (a case withdrawn or closed before then owed none).
     pub first_reply_on_time: Ratio,
     /// Result on time (by the result due day, or by the cap if lawfully
-    /// extended) / cases whose result is due (that deadline ended at `at`, or result given by `at`).
+    /// extended) / cases with a result by `at`, or whose deadline ended at
+    /// `at` while they still owed it.
     pub result_on_time: Ratio,
     /// Progress notices met / notice due days that have ended with no result before them.
     pub progress_notices: Ratio,
@@ -656,9 +678,11 @@ pub fn city_record(
         if closed_at(c, at) {
             closure.numerator += 1;
         }
+        // A step counts once it is done, or once its due day ended while
+        // the case still owed it (not after a withdrawal or closing).
         if let Some(d) = dl.reply_due.date {
-            let r = reply_by(c, at);
-            if r.is_some() || passed(d, at) {
+            let r = answered_by(c, at);
+            if r.is_some() || (passed(d, at) && owed_through(c, d)) {
                 reply.denominator += 1;
                 if r.is_some_and(|r| on_time(r, d)) {
                     reply.numerator += 1;
@@ -667,7 +691,7 @@ pub fn city_record(
         }
         if let Some(d) = result_deadline(&dl) {
             let r = result_by(c, at);
-            if r.is_some() || passed(d, at) {
+            if r.is_some() || (passed(d, at) && owed_through(c, d)) {
                 result.denominator += 1;
                 if r.is_some_and(|r| on_time(r, d)) {
                     result.numerator += 1;
@@ -1468,6 +1492,44 @@ mod tests {
             feedback("zhuzhou", Dimension::ComplaintHandling, 70, 2),
         );
         w
+    }
+
+    /// R1 and R3 in the city record: a case withdrawn before its reply and
+    /// result fell due missed neither; a result given before any reply
+    /// answers the complaint; a case withdrawn only after both days ended
+    /// missed both.
+    #[test]
+    fn withdrawn_cases_miss_only_what_fell_due_and_a_result_answers() {
+        let withdrawn = |c: &str| events::vocab::ComplaintWithdrawn {
+            case: id(c),
+            reason: text("settled"),
+        };
+        let mut w = World::hunan();
+        w.file_and_refer("w1", "taizinai", "zz-office", "2006-03-01");
+        w.ok(&ent("taizinai"), "2006-03-02", withdrawn("w1"));
+        w.file_and_refer("r1", "taizinai", "zz-office", "2006-03-01");
+        w.ok(&handler(), "2006-03-02", resolved("r1", 0));
+        w.file_and_refer("l1", "zz-other", "zz-office", "2006-03-01");
+        w.ok(&ent("zz-other"), "2006-04-20", withdrawn("l1"));
+        let r = city_record(
+            &w.model,
+            &Calendar::builtin(),
+            &id("zhuzhou"),
+            date("2006-01-01"),
+            date("2006-12-31"),
+            end("2006-05-01", 0),
+        );
+        assert_eq!(r.received, 3);
+        assert_eq!(
+            r.first_reply_on_time,
+            Ratio::new(1, 2),
+            "r1 answered by its result; l1 missed; w1 owed nothing"
+        );
+        assert_eq!(
+            r.result_on_time,
+            Ratio::new(1, 2),
+            "r1 on time; l1 missed; w1 owed nothing"
+        );
     }
 
     #[test]

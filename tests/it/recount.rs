@@ -434,13 +434,37 @@ fn recount(g: &Gathered, j: &Judge, cal: &Calendar, city: &str) -> Figures {
         let lawful = extended.is_some_and(|t| Judge::on_time(&t, result_due));
         let deadline = if lawful { cap } else { result_due };
 
-        if first_reply.is_some() || j.passed(reply_due) {
+        // Whether the case still owed its steps when due day `d` ended: the
+        // last closing, reopening or withdrawal before then.
+        let owed_through = |d: Date| {
+            let end = Timestamp::from_shanghai_date_end(d).unwrap();
+            let last = c
+                .steps
+                .iter()
+                .rfind(|s| {
+                    j.by(&s.at)
+                        && s.at.instant() < end
+                        && matches!(
+                            s.kind,
+                            "case_closed" | "case_reopened" | "complaint_withdrawn"
+                        )
+                })
+                .map(|s| s.kind);
+            !matches!(last, Some("case_closed" | "complaint_withdrawn"))
+        };
+        // R1: the complaint is answered by its first reply, or by its
+        // result if that came first.
+        let answered = match (first_reply, first_result) {
+            (Some(r), Some(s)) if s.instant() < r.instant() => Some(s),
+            (r, s) => r.or(s),
+        };
+        if answered.is_some() || (j.passed(reply_due) && owed_through(reply_due)) {
             reply.1 += 1;
-            if first_reply.is_some_and(|t| Judge::on_time(&t, reply_due)) {
+            if answered.is_some_and(|t| Judge::on_time(&t, reply_due)) {
                 reply.0 += 1;
             }
         }
-        if first_result.is_some() || j.passed(deadline) {
+        if first_result.is_some() || (j.passed(deadline) && owed_through(deadline)) {
             result.1 += 1;
             if first_result.is_some_and(|t| Judge::on_time(&t, deadline)) {
                 result.0 += 1;
