@@ -1494,6 +1494,18 @@ mod tests {
         w
     }
 
+    /// Zhuzhou's record for the period from..=to, judged at the end of `at`.
+    fn zhuzhou_record(w: &World, from: &str, to: &str, at: &str) -> CityRecord {
+        city_record(
+            &w.model,
+            &Calendar::builtin(),
+            &id("zhuzhou"),
+            date(from),
+            date(to),
+            end(at, 0),
+        )
+    }
+
     /// R1 and R3 in the city record: a case withdrawn before its reply and
     /// result fell due missed neither; a result given before any reply
     /// answers the complaint; a case withdrawn only after both days ended
@@ -1511,14 +1523,7 @@ mod tests {
         w.ok(&handler(), "2006-03-02", resolved("r1", 0));
         w.file_and_refer("l1", "zz-other", "zz-office", "2006-03-01");
         w.ok(&ent("zz-other"), "2006-04-20", withdrawn("l1"));
-        let r = city_record(
-            &w.model,
-            &Calendar::builtin(),
-            &id("zhuzhou"),
-            date("2006-01-01"),
-            date("2006-12-31"),
-            end("2006-05-01", 0),
-        );
+        let r = zhuzhou_record(&w, "2006-01-01", "2006-12-31", "2006-05-01");
         assert_eq!(r.received, 3);
         assert_eq!(
             r.first_reply_on_time,
@@ -1535,14 +1540,7 @@ mod tests {
     #[test]
     fn city_record_figures() {
         let w = zhuzhou_world();
-        let r = city_record(
-            &w.model,
-            &Calendar::builtin(),
-            &id("zhuzhou"),
-            date("2006-01-01"),
-            date("2006-12-31"),
-            end("2006-04-20", 0),
-        );
+        let r = zhuzhou_record(&w, "2006-01-01", "2006-12-31", "2006-04-20");
         let q = Ratio::new;
         // c1, c2, c5 and the derived case of i1; c3 rejected, cs1 in Changsha.
         assert_eq!(r.received, 4);
@@ -1594,14 +1592,7 @@ mod tests {
         );
         assert_eq!(json["losses_recovered"], serde_json::json!(520_000));
         // A period that ends before c5 was filed and an earlier `at`.
-        let r = city_record(
-            &w.model,
-            &Calendar::builtin(),
-            &id("zhuzhou"),
-            date("2006-02-01"),
-            date("2006-03-02"),
-            end("2006-03-10", 0),
-        );
+        let r = zhuzhou_record(&w, "2006-02-01", "2006-03-02", "2006-03-10");
         assert_eq!(r.received, 2);
         assert_eq!(r.result_on_time, q(1, 1));
         assert_eq!(r.first_reply_on_time, q(1, 2));
