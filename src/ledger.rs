@@ -581,8 +581,7 @@ fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> Result<sled:
         if db.get(b"m:version")?.is_some() {
             notices.push("index has another layout version; rebuilding it from the log".into());
         }
-        db.clear()?;
-        db.insert(b"m:version", INDEX_VERSION)?;
+        reset_index(&db)?;
     }
     Ok(db)
 }
@@ -637,6 +636,14 @@ fn index_tail_gap(db: &sled::Db, done: u64, index: &LogIndex) -> Result<Option<u
         start = end;
     }
     Ok(None)
+}
+
+/// Empties the index and stamps its layout version: it is then rebuilt
+/// from the log, as for a new ledger.
+fn reset_index(db: &sled::Db) -> sled::Result<()> {
+    db.clear()?;
+    db.insert(b"m:version", INDEX_VERSION)?;
+    Ok(())
 }
 
 fn indexed(db: &sled::Db) -> Result<u64> {
@@ -708,16 +715,14 @@ impl Ledger {
             notices.push(format!(
                 "the index reflects {done} records but the log holds {size}; re-indexing from the log"
             ));
-            db.clear()?;
-            db.insert(b"m:version", INDEX_VERSION)?;
+            reset_index(&db)?;
             done = 0;
         }
         if let Some(seq) = index_tail_gap(&db, done, &index)? {
             notices.push(format!(
                 "the index claims to reflect {done} records but lacks the entries of seq {seq}; re-indexing from the log"
             ));
-            db.clear()?;
-            db.insert(b"m:version", INDEX_VERSION)?;
+            reset_index(&db)?;
             done = 0;
         }
         // The registry is rebuilt from the log itself: the scan listed every
