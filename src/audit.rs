@@ -21,6 +21,8 @@ use std::path::Path;
 
 /// Leaves verified per parallel step.
 const CHUNK: usize = 8192;
+/// Chunks in the parallel stage while this thread links the one before them.
+const IN_FLIGHT: usize = 2;
 
 /// What a sound ledger looks like.
 #[derive(Debug, Clone)]
@@ -104,7 +106,8 @@ struct Engine {
     fed: u64,
     /// Public keys of every grant fed so far (an id never names two keys).
     keys: std::sync::Arc<HashMap<KeyId, VerifyingKey>>,
-    pending: Option<Stage1>,
+    /// Chunks handed to the parallel stage and not yet linked, oldest first.
+    pending: std::collections::VecDeque<Stage1>,
 }
 
 /// What the parallel stage found about one item. Checkpoints are rare and the
@@ -229,13 +232,14 @@ impl Engine {
             progress,
             fed: 0,
             keys: std::sync::Arc::new(HashMap::new()),
-            pending: None,
+            pending: std::collections::VecDeque::new(),
         }
     }
 
     /// Hands a chunk to the parallel stage and runs the sequential stage of
-    /// the chunk before it, so that both cores stay busy: while worker threads
-    /// parse and check signatures of chunk k+1, this thread links chunk k.
+    /// the oldest chunk in flight, so that both cores stay busy: while worker
+    /// threads parse and check signatures of chunks k+1 and k+2, this thread
+    /// links chunk k.
     fn feed(&mut self, items: Vec<Item>) -> Result<(), AuditError> {
         let base = self.fed;
         self.fed += items.iter().filter(|i| matches!(i, Item::Leaf(_))).count() as u64;
@@ -247,7 +251,13 @@ impl Engine {
             self.verifier.clone(),
             self.threads,
         );
-        if let Some(prev) = self.pending.replace(job) {
+        self.pending.push_back(job);
+        // Two chunks stay in flight: when one worker of a chunk finishes
+        // before the other, the next chunk's workers use the idle core.
+        while self.pending.len() > IN_FLIGHT {
+            let Some(prev) = self.pending.pop_front() else {
+                break;
+            };
             self.link(prev)?;
         }
         Ok(())
@@ -289,7 +299,7 @@ impl Engine {
 
     /// Finishes the chunk still in flight.
     fn drain(&mut self) -> Result<(), AuditError> {
-        if let Some(prev) = self.pending.take() {
+        while let Some(prev) = self.pending.pop_front() {
             self.link(prev)?;
         }
         Ok(())

@@ -69,6 +69,14 @@ pub struct Record {
     pub signed: SignedStatement,
 }
 
+/// A leaf's members for replay. The text is checked as UTF-8 once, in one
+/// pass, rather than string by string as serde_json does over bytes.
+fn wire_record(bytes: &[u8]) -> Result<WireRecord<'_>, Rejection> {
+    let json = |e: String| Rejection::new(Code::MalformedJson, e);
+    let text = std::str::from_utf8(bytes).map_err(|e| json(e.to_string()))?;
+    serde_json::from_str(text).map_err(|e| json(e.to_string()))
+}
+
 fn malformed(m: impl Into<String>) -> Rejection {
     Rejection::new(Code::MalformedStatement, m)
 }
@@ -163,20 +171,22 @@ impl Record {
     /// The fast path of [`Record::parse`]; `None` sends the caller down the
     /// full path (see [`Statement::parse_simple`]).
     pub fn parse_simple(bytes: &[u8]) -> Option<Record> {
-        if bytes.len() > RECORD_BYTES_MAX || !jcs::is_canonical_simple(bytes) {
+        if bytes.len() > RECORD_BYTES_MAX {
             return None;
         }
-        let w: StrictRecord = serde_json::from_slice(bytes).ok()?;
+        let text = jcs::canonical_simple_text(bytes)?;
+        let w: StrictRecord = serde_json::from_str(text).ok()?;
         if w.format != RECORD_FORMAT {
             return None;
         }
-        let statement_bytes = w.statement.get().as_bytes();
+        let statement_text = w.statement.get();
+        let statement_bytes = statement_text.as_bytes();
         Some(Record {
             seq: w.seq,
             recorded_at: Timestamp::parse(w.recorded_at).ok()?,
             prev: codec::unhex::<32>(w.prev)?,
             signed: SignedStatement {
-                statement: Statement::decode_simple(statement_bytes)?,
+                statement: Statement::decode_simple(statement_text)?,
                 bytes: statement_bytes.to_vec(),
                 signature: codec::unb64::<64>(w.signature)?,
             },
@@ -191,8 +201,7 @@ impl Record {
     /// refuses bytes that are not a record, so a damaged log never panics a
     /// replay.
     pub fn decode_trusted(bytes: &[u8]) -> Result<Decoded, Rejection> {
-        let w: WireRecord = serde_json::from_slice(bytes)
-            .map_err(|e| Rejection::new(Code::MalformedJson, e.to_string()))?;
+        let w: WireRecord = wire_record(bytes)?;
         let s = w.statement;
         let bad = |m: String| malformed(m);
         let event = crate::vocab::decode_str(s.kind, s.schema, s.body.get())
@@ -219,8 +228,7 @@ impl Record {
     /// event type), read like [`Record::decode_trusted`] but without decoding
     /// the event body: for timelines, which read one record per line.
     pub fn decode_head(bytes: &[u8]) -> Result<Head, Rejection> {
-        let w: WireRecord = serde_json::from_slice(bytes)
-            .map_err(|e| Rejection::new(Code::MalformedJson, e.to_string()))?;
+        let w: WireRecord = wire_record(bytes)?;
         let s = w.statement;
         let bad = |m: String| malformed(m);
         let time = |name: &str, e: crate::time::TimeError| bad(format!("{name}: {e}"));

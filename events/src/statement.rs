@@ -365,11 +365,7 @@ impl Statement {
     /// The fast path of [`Statement::parse`]: [`jcs::is_canonical_simple`],
     /// then [`Statement::decode_simple`].
     pub fn parse_simple(bytes: &[u8]) -> Option<Statement> {
-        if jcs::is_canonical_simple(bytes) {
-            Statement::decode_simple(bytes)
-        } else {
-            None
-        }
+        jcs::canonical_simple_text(bytes).and_then(Statement::decode_simple)
     }
 
     /// Decodes bytes that [`jcs::is_canonical_simple`] accepted (alone or as
@@ -381,8 +377,8 @@ impl Statement {
     /// "not accepted here": the caller runs the full path, which gives the
     /// verdict and the message, so this path can only accept what that one
     /// accepts (a test compares them on every generated statement).
-    pub(crate) fn decode_simple(bytes: &[u8]) -> Option<Statement> {
-        let w: StrictStatement = serde_json::from_slice(bytes).ok()?;
+    pub(crate) fn decode_simple(text: &str) -> Option<Statement> {
+        let w: StrictStatement = serde_json::from_str(text).ok()?;
         if w.format != FORMAT_VERSION {
             return None;
         }
@@ -567,19 +563,17 @@ impl Envelope {
 impl Envelope {
     /// The fast path of [`Envelope::parse`] (see [`Statement::parse_simple`]).
     pub fn parse_simple(bytes: &[u8]) -> Option<Envelope> {
-        if !jcs::is_canonical_simple(bytes) {
-            return None;
-        }
-        let w: StrictEnvelope = serde_json::from_slice(bytes).ok()?;
+        let text = jcs::canonical_simple_text(bytes)?;
+        let w: StrictEnvelope = serde_json::from_str(text).ok()?;
         let recorded_at = match w.recorded_at {
             None => None,
             Some(t) => Some(Timestamp::parse(t).ok()?),
         };
-        let statement_bytes = w.statement.get().as_bytes();
+        let statement_text = w.statement.get();
         Some(Envelope {
             signed: SignedStatement {
-                statement: Statement::decode_simple(statement_bytes)?,
-                bytes: statement_bytes.to_vec(),
+                statement: Statement::decode_simple(statement_text)?,
+                bytes: statement_text.as_bytes().to_vec(),
                 signature: codec::unb64::<64>(w.signature)?,
             },
             recorded_at,
