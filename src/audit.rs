@@ -12,8 +12,9 @@ use events::codes::Code;
 use events::keys::{KeyId, PublicKey};
 use events::merkle::Hash;
 use events::note::NoteVerifier;
+use events::record::ChainHash;
 use events::statement::verify_signature;
-use events::verify::{parse_leaf, ChainVerifier, ParsedLeaf, VerifyError};
+use events::verify::{parse_leaf, parse_leaf_chained, ChainVerifier, ParsedLeaf, VerifyError};
 use events::vocab::Clock;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -71,7 +72,8 @@ fn finding(seq: u64, code: Code, m: impl Into<String>) -> AuditError {
 
 /// An item of the verified stream.
 pub enum Item {
-    Leaf(Vec<u8>),
+    /// A leaf, with its chain hash when the reader computed it already.
+    Leaf(Vec<u8>, Option<ChainHash>),
     /// A signed checkpoint note expected to cover exactly the leaves before it.
     Checkpoint(Vec<u8>),
 }
@@ -144,7 +146,7 @@ impl Stage1 {
         let mut n = base;
         for it in items.iter() {
             positions.push(n);
-            if matches!(it, Item::Leaf(_)) {
+            if matches!(it, Item::Leaf(..)) {
                 n += 1;
             }
         }
@@ -166,24 +168,30 @@ impl Stage1 {
                         .iter()
                         .zip(&positions[lo..hi])
                         .map(|(it, pos)| match it {
-                            Item::Leaf(b) => Pre::Leaf(parse_leaf(b, *pos).map(|mut p| {
-                                let sig = match keys.get(&p.record.signed.statement.actor) {
-                                    Some(k) => {
-                                        let ok = verify_signature(
-                                            k,
-                                            &p.record.signed.bytes,
-                                            &p.record.signed.signature,
-                                        );
-                                        // Checked: linking needs the parsed
-                                        // statement only, and this thread frees
-                                        // what it allocated more cheaply.
-                                        p.record.signed.bytes = Vec::new();
-                                        Sig::Checked(ok)
-                                    }
-                                    None => Sig::KeyUnknown,
-                                };
-                                (p, sig)
-                            })),
+                            Item::Leaf(b, chain) => Pre::Leaf(
+                                match chain {
+                                    Some(h) => parse_leaf_chained(b, *pos, *h),
+                                    None => parse_leaf(b, *pos),
+                                }
+                                .map(|mut p| {
+                                    let sig = match keys.get(&p.record.signed.statement.actor) {
+                                        Some(k) => {
+                                            let ok = verify_signature(
+                                                k,
+                                                &p.record.signed.bytes,
+                                                &p.record.signed.signature,
+                                            );
+                                            // Checked: linking needs the parsed
+                                            // statement only, and this thread frees
+                                            // what it allocated more cheaply.
+                                            p.record.signed.bytes = Vec::new();
+                                            Sig::Checked(ok)
+                                        }
+                                        None => Sig::KeyUnknown,
+                                    };
+                                    (p, sig)
+                                }),
+                            ),
                             Item::Checkpoint(note) => Pre::Checkpoint(verifier.as_ref().map(|v| {
                                 log::checkpoint_of_note(note).is_some_and(|cp| {
                                     SignedCheckpoint::open(note, v, &cp.origin).is_ok()
@@ -242,7 +250,7 @@ impl Engine {
     /// links chunk k.
     fn feed(&mut self, items: Vec<Item>) -> Result<(), AuditError> {
         let base = self.fed;
-        self.fed += items.iter().filter(|i| matches!(i, Item::Leaf(_))).count() as u64;
+        self.fed += items.iter().filter(|i| matches!(i, Item::Leaf(..))).count() as u64;
         self.learn_keys(&items);
         let job = Stage1::spawn(
             items,
@@ -273,7 +281,7 @@ impl Engine {
     fn learn_keys(&mut self, items: &[Item]) {
         let mut learned = Vec::new();
         for item in items {
-            let Item::Leaf(b) = item else { continue };
+            let Item::Leaf(b, _) = item else { continue };
             if !(b.ends_with(b"\"type\":\"key_granted\"}}")
                 || b.ends_with(b"\"type\":\"ledger_genesis\"}}"))
             {
@@ -310,7 +318,7 @@ impl Engine {
         let (items, pres) = job.join();
         for (item, pre) in items.iter().zip(pres) {
             match (item, pre) {
-                (Item::Leaf(_), Pre::Leaf(r)) => {
+                (Item::Leaf(..), Pre::Leaf(r)) => {
                     let (p, sig) = r?;
                     let seq = p.record.seq;
                     let key = self.chain.link(&p)?;
@@ -514,7 +522,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
                 Ok(None) => break,
                 Ok(Some(f)) => {
                     if f.kind == FRAME_RECORD {
-                        items.push(Item::Leaf(f.payload));
+                        items.push(Item::Leaf(f.payload, f.chain_hash));
                         leaves_in_chunk += 1;
                         pending_after_cp += 1;
                     } else {
@@ -528,7 +536,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
                 }
                 Err((offset, reason)) => {
                     let seq = engine.fed
-                        + items.iter().filter(|i| matches!(i, Item::Leaf(_))).count() as u64;
+                        + items.iter().filter(|i| matches!(i, Item::Leaf(..))).count() as u64;
                     if si + 1 < nsegs {
                         return Err(finding(
                             seq,
@@ -546,7 +554,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
     // Records after the last checkpoint frame were never acknowledged: they are
     // not verified as part of the ledger, but damage before a checkpoint is.
     let mut uncommitted = 0u64;
-    while let Some(Item::Leaf(_)) = items.last() {
+    while let Some(Item::Leaf(..)) = items.last() {
         items.pop();
         uncommitted += 1;
     }
@@ -637,7 +645,7 @@ pub fn verify_export(
             ));
         }
         line.pop();
-        items.push(Item::Leaf(std::mem::take(&mut line)));
+        items.push(Item::Leaf(std::mem::take(&mut line), None));
         if items.len() >= CHUNK {
             engine.feed(std::mem::take(&mut items))?;
         }

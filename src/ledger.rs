@@ -2083,7 +2083,7 @@ impl Sequencer {
             .push_leaf(leaf_hash)
             .map_err(|e| format!("hash store: {e}"))?;
         let frame_offset = b.frames.len();
-        log::encode_frame(FRAME_RECORD, &rec, &mut b.frames);
+        log::encode_record_frame(&rec, &chain_hash, &mut b.frames);
         let index = b.staged.len();
         b.batch_ids.insert(stmt.id.clone(), (index, content));
         b.staged.push(Staged {

@@ -4,8 +4,10 @@
 //! the batch's signed checkpoint, then fdatasync'd; only then is anything
 //! acknowledged. A frame is
 //! `magic "LGF1" | kind u8 | length u32 LE | payload | check 8 bytes`, where
-//! `check` is the first 8 bytes of BLAKE3 (derive-key mode, [`FRAME_CONTEXT`])
-//! over `kind | length | payload`. Segments are named by the seq of their first
+//! `check` is, for a record frame, the first 8 bytes of the record's chain
+//! hash (which the sequencer and every reader compute anyway), and for a
+//! checkpoint frame the first 8 bytes of BLAKE3 (derive-key mode,
+//! [`FRAME_CONTEXT`]) over `kind | length | payload`. Segments are named by the seq of their first
 //! record (`00000000000000000000.seg`) and end on a batch boundary.
 //!
 //! On open, only frames after the last intact checkpoint frame of the last
@@ -49,7 +51,17 @@ fn io_err(path: &Path, source: io::Error) -> LogError {
     }
 }
 
+/// A record frame's check: the first 8 bytes of the record's chain hash.
+fn record_check(chain_hash: &events::record::ChainHash) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&chain_hash[..8]);
+    out
+}
+
 fn frame_check(kind: u8, payload: &[u8]) -> [u8; 8] {
+    if kind == FRAME_RECORD {
+        return record_check(&events::record::chain_hash(payload));
+    }
     // The context is hashed once per process, not once per frame.
     static KEY: std::sync::LazyLock<blake3::hazmat::ContextKey> =
         std::sync::LazyLock::new(|| blake3::hazmat::hash_derive_key_context(FRAME_CONTEXT));
@@ -64,6 +76,25 @@ fn frame_check(kind: u8, payload: &[u8]) -> [u8; 8] {
     let mut out = [0u8; 8];
     out.copy_from_slice(&h.finalize().as_bytes()[..8]);
     out
+}
+
+/// Appends one record frame to `out`, given the record's chain hash (the
+/// sequencer has it already: it is the next record's `prev`).
+pub fn encode_record_frame(
+    record: &[u8],
+    chain_hash: &events::record::ChainHash,
+    out: &mut Vec<u8>,
+) {
+    debug_assert_eq!(*chain_hash, events::record::chain_hash(record));
+    assert!(
+        record.len() <= FRAME_PAYLOAD_MAX,
+        "frame payload over the limit is a programmer error"
+    );
+    out.extend_from_slice(&FRAME_MAGIC);
+    out.push(FRAME_RECORD);
+    out.extend_from_slice(&(record.len() as u32).to_le_bytes());
+    out.extend_from_slice(record);
+    out.extend_from_slice(&record_check(chain_hash));
 }
 
 /// Appends one frame to `out`.
@@ -163,6 +194,8 @@ pub struct Frame {
     pub offset: u64,
     pub kind: u8,
     pub payload: Vec<u8>,
+    /// A record frame's chain hash, computed to check the frame.
+    pub chain_hash: Option<events::record::ChainHash>,
 }
 
 /// Reads the frames of one segment in order.
@@ -226,7 +259,12 @@ impl FrameReader {
         self.r
             .read_exact(&mut check)
             .map_err(|e| (at, format!("read error: {e}")))?;
-        if check != frame_check(kind, &payload) {
+        let chain_hash = (kind == FRAME_RECORD).then(|| events::record::chain_hash(&payload));
+        let want = match &chain_hash {
+            Some(h) => record_check(h),
+            None => frame_check(kind, &payload),
+        };
+        if check != want {
             return Err((at, "frame checksum mismatch".into()));
         }
         self.offset += total;
@@ -234,6 +272,7 @@ impl FrameReader {
             offset: at,
             kind,
             payload,
+            chain_hash,
         }))
     }
 
@@ -1026,16 +1065,43 @@ mod tests {
         assert_eq!(scan.last_checkpoint, None);
     }
 
-    /// The check is the first 8 bytes of BLAKE3 derive_key(FRAME_CONTEXT,
-    /// kind || u32le(len) || payload), as FORMAT.md says.
+    /// A checkpoint frame's check is the first 8 bytes of BLAKE3
+    /// derive_key(FRAME_CONTEXT, kind || u32le(len) || payload); a record
+    /// frame's is the first 8 bytes of the record's chain hash, BLAKE3
+    /// derive_key(CHAIN_CONTEXT, record), as FORMAT.md says. Both encoders and
+    /// the reader agree.
     #[test]
-    fn frame_check_is_blake3_derive_key_of_kind_length_and_payload() {
+    fn frame_checks_are_the_blake3_derive_keys_format_md_names() {
         for payload in [&b""[..], b"{\"seq\":0}", &[3u8; 3000][..]] {
-            let mut input = vec![super::FRAME_RECORD];
+            let mut input = vec![super::FRAME_CHECKPOINT];
             input.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             input.extend_from_slice(payload);
             let full = blake3::derive_key(super::FRAME_CONTEXT, &input);
-            assert_eq!(super::frame_check(super::FRAME_RECORD, payload), full[..8]);
+            assert_eq!(
+                super::frame_check(super::FRAME_CHECKPOINT, payload),
+                full[..8]
+            );
+            let chain = blake3::derive_key(events::record::CHAIN_CONTEXT, payload);
+            assert_eq!(super::frame_check(super::FRAME_RECORD, payload), chain[..8]);
+
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            super::encode_frame(super::FRAME_RECORD, payload, &mut a);
+            super::encode_record_frame(payload, &chain, &mut b);
+            assert_eq!(a, b);
+            assert_eq!(a[a.len() - 8..], chain[..8]);
+            let dir = std::env::temp_dir().join(format!(
+                "frame-check-{}-{}",
+                std::process::id(),
+                payload.len()
+            ));
+            std::fs::write(&dir, &a).expect("write");
+            let mut r = super::FrameReader::open(&dir).expect("open");
+            let f = r.next_frame().expect("intact").expect("a frame");
+            assert_eq!(
+                (f.kind, f.payload.as_slice(), f.chain_hash),
+                (super::FRAME_RECORD, payload, Some(chain))
+            );
+            std::fs::remove_file(&dir).expect("remove");
         }
     }
 }

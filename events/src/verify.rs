@@ -62,11 +62,21 @@ pub struct ParsedLeaf {
 /// Parses one leaf (stateless). `position` is where it stands in the sequence,
 /// used to name the seq when the leaf is too damaged to read its own.
 pub fn parse_leaf(bytes: &[u8], position: u64) -> Result<ParsedLeaf, VerifyError> {
+    parse_leaf_chained(bytes, position, record::chain_hash(bytes))
+}
+
+/// [`parse_leaf`] for a caller that has computed the leaf's chain hash
+/// already (a log reader, which checks each record frame by it).
+pub fn parse_leaf_chained(
+    bytes: &[u8],
+    position: u64,
+    chain_hash: ChainHash,
+) -> Result<ParsedLeaf, VerifyError> {
     let record = Record::parse(bytes).map_err(|r| VerifyError::at(position, r))?;
     Ok(ParsedLeaf {
         record,
         leaf_hash: merkle::leaf_hash(bytes),
-        chain_hash: record::chain_hash(bytes),
+        chain_hash,
     })
 }
 
