@@ -879,12 +879,16 @@ pub struct RankRow {
     pub closure: Ratio,
     /// 1-based; every city has its own rank (ties are broken).
     pub rank: u32,
-    /// R24: the top three are rewarded and announced.
+    /// R24 with R25: the three highest-ranked cities eligible for awards are
+    /// rewarded and announced. An ineligible city keeps its rank, but its
+    /// place among the three passes to the next eligible city.
     pub top_three: bool,
     /// R25: poor performers lose award eligibility. A city is not eligible
     /// for the year when a promise bound to one of its bodies was breached
-    /// on a forbidden excuse, or when it had evaluation feedback and scored
-    /// under [`AWARD_SCORE_MIN_PERMILLE`]; `ineligible_because` says which.
+    /// on a forbidden excuse, or when it scored under
+    /// [`AWARD_SCORE_MIN_PERMILLE`]; nor without any evaluation feedback for
+    /// the year (R24 rewards an evaluation, and there was none).
+    /// `ineligible_because` says which.
     pub award_eligible: bool,
     pub ineligible_because: Option<String>,
 }
@@ -897,6 +901,7 @@ pub const AWARD_SCORE_MIN_PERMILLE: u64 = 600;
 /// at `at`: by evaluation score (higher first); ties are broken by the
 /// closure rate over the year (1 January – 31 December, compared exactly as
 /// fractions, higher first, 0/0 counting as 0), then by city id (ascending).
+/// The top three are the first three eligible cities in that order (R25).
 pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<RankRow> {
     let (Ok(from), Ok(to)) = (Date::from_ymd(year, 1, 1), Date::from_ymd(year, 12, 31)) else {
         return Vec::new();
@@ -912,9 +917,9 @@ pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<R
                     "{} promise breach(es) on a forbidden excuse in {year}",
                     r.breaches_forbidden_excuse.numerator
                 ))
-            } else if r.evaluation.dimensions.iter().any(|d| d.respondents > 0)
-                && r.evaluation.score_permille < AWARD_SCORE_MIN_PERMILLE
-            {
+            } else if r.evaluation.dimensions.iter().all(|d| d.respondents == 0) {
+                Some(format!("no evaluation feedback recorded for {year}"))
+            } else if r.evaluation.score_permille < AWARD_SCORE_MIN_PERMILLE {
                 Some(format!(
                     "evaluation score {}‰ is under {AWARD_SCORE_MIN_PERMILLE}‰",
                     r.evaluation.score_permille
@@ -940,9 +945,11 @@ pub fn ranking(model: &Model, cal: &Calendar, year: i32, at: Timestamp) -> Vec<R
             .then_with(|| b.closure.cmp_rate(&a.closure))
             .then_with(|| a.city.cmp(&b.city))
     });
+    let mut awarded = 0;
     for (i, r) in rows.iter_mut().enumerate() {
         r.rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        r.top_three = i < 3;
+        r.top_three = r.award_eligible && awarded < 3;
+        awarded += usize::from(r.top_three);
     }
     rows
 }
@@ -1644,10 +1651,12 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                // Tie at 305: Zhuzhou closed 1 of 4, Changsha 0 of 1.
-                ("zhuzhou", 305, 1, true),
-                ("changsha", 305, 2, true),
-                ("hengyang", 200, 3, true),
+                // Tie at 305: Zhuzhou closed 1 of 4, Changsha 0 of 1. No
+                // city scored the 600‰ an award needs (R25), so none is
+                // in the top three.
+                ("zhuzhou", 305, 1, false),
+                ("changsha", 305, 2, false),
+                ("hengyang", 200, 3, false),
                 // Tie at 0 with 0/0 closure: by id.
                 ("xiangtan", 0, 4, false),
                 ("yueyang", 0, 5, false),
@@ -1655,6 +1664,73 @@ mod tests {
         );
         assert_eq!(rows[0].closure, Ratio::new(1, 4));
         assert_eq!(rows[1].closure, Ratio::new(0, 1));
+    }
+
+    /// R24 with R25: a city that breached a promise on a forbidden excuse,
+    /// one that scored under 600‰ and one without feedback keep their ranks
+    /// but not a place in the top three, which passes down to the next
+    /// eligible cities.
+    #[test]
+    fn top_three_r24_goes_to_the_first_three_cities_eligible_under_r25() {
+        let mut w = zhuzhou_world();
+        for city in ["hengyang", "yueyang", "changde", "loudi"] {
+            w.body(
+                city,
+                events::vocab::BodyKind::CityGovernment,
+                None,
+                None,
+                "2006-01-04",
+            );
+        }
+        // Zhuzhou breached p1 on a change of government (`zhuzhou_world`).
+        for (city, rating) in [
+            ("zhuzhou", 95),
+            ("changsha", 90),
+            ("hengyang", 85),
+            ("yueyang", 80),
+            ("changde", 70),
+            ("xiangtan", 50),
+        ] {
+            for d in DIMENSIONS {
+                w.ok(&evaluator(), "2006-12-10", feedback(city, d, rating, 2));
+            }
+        }
+        let rows = ranking(&w.model, &Calendar::builtin(), 2006, end("2006-12-31", 0));
+        let got: Vec<(&str, u64, u32, bool, bool)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.city.as_str(),
+                    r.score_permille,
+                    r.rank,
+                    r.award_eligible,
+                    r.top_three,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // 95 on every dimension, with `zhuzhou_world`'s own feedback.
+                ("zhuzhou", 908, 1, false, false),
+                ("changsha", 900, 2, true, true),
+                ("hengyang", 850, 3, true, true),
+                ("yueyang", 800, 4, true, true),
+                ("changde", 700, 5, true, false),
+                ("xiangtan", 500, 6, false, false),
+                ("loudi", 0, 7, false, false),
+            ]
+        );
+        let why: Vec<Option<&str>> = rows
+            .iter()
+            .map(|r| r.ineligible_because.as_deref())
+            .collect();
+        assert_eq!(
+            why[0],
+            Some("1 promise breach(es) on a forbidden excuse in 2006")
+        );
+        assert_eq!(why[5], Some("evaluation score 500‰ is under 600‰"));
+        assert_eq!(why[6], Some("no evaluation feedback recorded for 2006"));
     }
 
     #[test]
