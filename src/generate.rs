@@ -3059,7 +3059,7 @@ impl Generator {
                 b.push(
                     at,
                     "voided",
-                    p,
+                    Signer::Slot(self.prov.supervisor),
                     Event::PromiseVoided(PromiseVoided {
                         promise: pid,
                         reason: text("承诺内容违反国家土地和税收法规,经法制部门审查依法确认无效")?,

@@ -96,10 +96,11 @@ pub fn roles_for(kind: EventKind) -> &'static [Role] {
         | K::PromiseKept
         | K::PromiseBreached
         | K::PromiseVaried
-        | K::PromiseVoided
         | K::CompensationPaid => &[R::Promisor, R::Head],
         K::PromiseDisputed => &[R::Enterprise],
-        K::PromiseDisputeSettled => &[R::Supervisor],
+        // A void promise is a supervising body's finding, not the bound
+        // body's say (the domain rules also refuse the bound body itself).
+        K::PromiseVoided | K::PromiseDisputeSettled => &[R::Supervisor],
         K::InspectionRequested
         | K::InspectionRegistered
         | K::InspectionConducted

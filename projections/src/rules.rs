@@ -133,7 +133,9 @@ rule_codes! {
     RatingSourceMismatch = "rating_source_mismatch", "R24, 12345 cycle",
         "an enterprise rating comes from the enterprise, a follow-up rating from a follow-up key";
     PromiseNotBoundBody = "promise_not_bound_body", "R15, art. 31",
-        "a promise is made, kept, breached, varied, voided or compensated by the body it binds today";
+        "a promise is made, kept, breached, varied or compensated by the body it binds today";
+    PromiseVoidByBoundBody = "promise_void_by_bound_body", "R15, art. 31",
+        "a promise is declared void on a supervising body's finding, never by the body it binds";
     PromiseBodyReorganised = "promise_body_reorganised", "R15, art. 31",
         "a reorganised body makes no new promises; its successor does";
     PromiseNotOpen = "promise_not_open", "promise lifecycle",
@@ -676,7 +678,7 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
         Event::PromiseKept(e) => settle_promise(m, rec, &e.promise, ("keep", "kept")),
         Event::PromiseBreached(e) => settle_promise(m, rec, &e.promise, ("breach", "breached")),
         Event::PromiseVaried(e) => settle_promise(m, rec, &e.promise, ("vary", "varied")),
-        Event::PromiseVoided(e) => settle_promise(m, rec, &e.promise, ("void", "voided")),
+        Event::PromiseVoided(e) => void_promise(m, rec, &e.promise),
         Event::PromiseDisputed(e) => {
             let p = promise(m, &e.promise)?;
             let by_beneficiary = p
@@ -1043,10 +1045,34 @@ fn bound_body(m: &Model, rec: &Applied, p: &crate::model::Promise, act: &str) ->
     ))
 }
 
-/// Keeping, breaching, varying or voiding a promise: `(verb, past participle)`.
+/// Keeping, breaching or varying a promise: `(verb, past participle)`.
 fn settle_promise(m: &Model, rec: &Applied, id: &Id, (verb, act): (&str, &str)) -> Checked {
     let p = promise(m, id)?;
     bound_body(m, rec, p, verb)?;
+    promise_open(p, act)
+}
+
+/// Declaring a promise void (unlawful from the start, e.g. a tax rebate the
+/// body had no power to grant) is a finding of a supervising body, recorded
+/// with its reason: the registry lets only supervisor keys sign it, and the
+/// body the promise binds may not void its own promise even with such a key,
+/// or every breach could be recorded as a void (art. 31).
+fn void_promise(m: &Model, rec: &Applied, id: &Id) -> Checked {
+    let p = promise(m, id)?;
+    let today = m.body_bound_today(p);
+    if holder_is_body(rec, &today) || holder_is_body(rec, &p.body) {
+        return Err(refuse(
+            RuleCode::PromiseVoidByBoundBody,
+            format!(
+                "promise {} binds {today}; a body cannot declare its own promise void (a supervising body's finding does)",
+                p.id
+            ),
+        ));
+    }
+    promise_open(p, "voided")
+}
+
+fn promise_open(p: &crate::model::Promise, act: &str) -> Checked {
     if !matches!(p.status, PromiseStatus::Made | PromiseStatus::Varied) {
         let status = match p.status {
             PromiseStatus::Kept => "kept",

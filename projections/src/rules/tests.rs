@@ -677,6 +677,41 @@ fn lifecycle_a_promise_is_kept_breached_or_voided_once() {
     );
 }
 
+/// R15 with art. 31: a promise is declared void on a supervising body's
+/// finding. The body it binds cannot void it, not even with a supervisor
+/// key of its own (the registry already refuses its promisor keys), or
+/// every breach could be recorded as a void; a void promise is closed.
+#[test]
+fn r15_only_a_supervising_body_not_the_bound_body_voids_a_promise() {
+    let mut w = World::hunan();
+    w.ok(
+        &promisor("zhuzhou"),
+        D,
+        promise_made("p1", "zhuzhou", Some("taizinai")),
+    );
+    let void = || PromiseVoided {
+        promise: id("p1"),
+        reason: text("a tax rebate the city had no power to grant"),
+    };
+    w.refused(
+        &key("zhuzhou", &[Role::Supervisor]),
+        D,
+        void(),
+        RuleCode::PromiseVoidByBoundBody,
+    );
+    let province = key("province-office", &[Role::Supervisor]);
+    w.ok(&province, D, void());
+    assert_eq!(w.model.promises[&id("p1")].status, PromiseStatus::Voided);
+    w.refused(&province, D, void(), RuleCode::PromiseNotOpen);
+    w.refused(
+        &promisor("zhuzhou"),
+        D,
+        kept("p1"),
+        RuleCode::PromiseNotOpen,
+    );
+    assert!(!events::registry::roles_for(EventKind::PromiseVoided).contains(&Role::Promisor));
+}
+
 #[test]
 fn r15_lawfully_varied_promise_is_still_kept_or_breached() {
     let mut w = World::hunan();
