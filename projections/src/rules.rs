@@ -125,7 +125,7 @@ rule_codes! {
     CaseReferralToSelf = "case_referral_to_self", "R12",
         "a case is referred to another body than the one responsible";
     CaseOutsideJurisdiction = "case_outside_jurisdiction", "R7",
-        "a case goes to a body of the enterprise's own city (or one of no city)";
+        "a case goes to a body of the enterprise's own city (or one of no city): by referral, assignment, or acceptance when nobody has taken it on";
     CaseNotResponsible = "case_not_responsible", "R8, R12, R16",
         "only the body currently responsible (or the centre, or a supervisor, per act) acts on a case";
     CaseNotComplainant = "case_not_complainant", "case lifecycle",
@@ -1023,7 +1023,17 @@ fn decide(m: &Model, rec: &Applied, id: &Id, what: &str) -> Checked {
         } else {
             "reject"
         },
-    )
+    )?;
+    // R7: accepting a case nobody has taken on makes the accepting body
+    // responsible, so it must be of the enterprise's city (or of none). A
+    // body that took the complaint in itself (the first contacted, R16)
+    // accepts it and refers it on.
+    if what == "accepted" && m.responsible_today(c).is_none() {
+        if let Some(body) = rec.holder_body().and_then(|b| Id::new(b).ok()) {
+            in_jurisdiction(m, c, &body)?;
+        }
+    }
+    Ok(())
 }
 
 fn bound_body(m: &Model, rec: &Applied, p: &crate::model::Promise, act: &str) -> Checked {

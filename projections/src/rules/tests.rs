@@ -356,6 +356,37 @@ fn r7_case_city_is_the_enterprise_city_and_referral_stays_in_jurisdiction() {
     w.ok(&centre(), D, referred("c1", "zz-office"));
 }
 
+/// R7 on acceptance: accepting a complaint nobody has taken on makes the
+/// accepting body responsible, so another city's office may not; the
+/// enterprise's own city (or the province) may. A body that took the
+/// complaint in itself (R16) still accepts it, to refer it on.
+#[test]
+fn r7_acceptance_by_another_citys_office_is_outside_jurisdiction() {
+    let mut w = World::hunan();
+    w.ok(&ent("taizinai"), D, filed("c1", "taizinai"));
+    w.refused(
+        &key("cs-office", &[Role::Intake]),
+        D,
+        accepted("c1"),
+        RuleCode::CaseOutsideJurisdiction,
+    );
+    w.ok(&key("zz-office", &[Role::Intake]), D, accepted("c1"));
+    assert_eq!(w.model.cases[&id("c1")].responsible, Some(id("zz-office")));
+
+    w.ok(
+        &key("cs-office", &[Role::Intake]),
+        D,
+        filed("c2", "taizinai"),
+    );
+    w.ok(&key("cs-office", &[Role::Intake]), D, accepted("c2"));
+    w.ok(
+        &key("cs-office", &[Role::Intake]),
+        D,
+        referred("c2", "zz-office"),
+    );
+    assert_eq!(w.model.cases[&id("c2")].responsible, Some(id("zz-office")));
+}
+
 #[test]
 fn r16_first_body_contacted_owns_the_case() {
     let mut w = World::hunan();
