@@ -178,6 +178,8 @@ rule_codes! {
         "accountability names the persons held to account";
     AccountabilityNotAuthorised = "accountability_not_authorised", "R5, R15",
         "accountability is imposed by a supervisor, or by the head of the body or of its parent";
+    AccountabilityBodyNotInvolved = "accountability_body_not_involved", "R5, R15",
+        "accountability falls on a body that had the matter: for a case one that took it in, was responsible, assigned, referred or joined it, or was complained about; for a promise the body it binds; for an inspection its department (successors included)";
     CorrectionTargetUnknown = "correction_target_unknown", "corrections",
         "the target seq is not a correctable domain record";
     CorrectionFieldNotCorrectable = "correction_field_not_correctable", "corrections",
@@ -888,6 +890,7 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
                 Subject::Inspection(id) => inspection(m, id).map(|_| ())?,
             }
             body_exists(m, &a.body)?;
+            involved(m, &a.subject, &a.body)?;
             if a.persons.is_empty() || a.persons.iter().any(|p| p.as_str().trim().is_empty()) {
                 return Err(refuse(
                     RuleCode::AccountabilityNoPerson,
@@ -910,6 +913,46 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
         }
         Event::Correction(c) => check_correction(m, c),
     }
+}
+
+/// R5, R15: the body held to account had the matter, itself or through a
+/// body it succeeded; otherwise an accountability record could name any body
+/// and the follow-through figures would count it for the wrong city.
+fn involved(m: &Model, subject: &Subject, body: &Id) -> Checked {
+    // Accountability is rare: owned ids keep this simple.
+    let mut had: Vec<Id> = Vec::new();
+    let what = match subject {
+        Subject::Case(id) => {
+            let c = case(m, id)?;
+            if let Party::Body(b) = &c.filed_by {
+                had.extend(Id::new(b.clone()).ok());
+            }
+            had.extend(c.responsible.iter().cloned());
+            had.extend(c.against.iter().cloned());
+            had.extend(c.chains.iter().map(|ch| ch.body.clone()));
+            for r in c.referrals.iter() {
+                had.extend(r.from.iter().cloned());
+                had.push(r.to.clone());
+            }
+            had.extend(c.joint_bodies().into_iter().cloned());
+            format!("case {id}")
+        }
+        Subject::Promise(id) => {
+            had.push(promise(m, id)?.body.clone());
+            format!("promise {id}")
+        }
+        Subject::Inspection(id) => {
+            had.push(inspection(m, id)?.department.clone());
+            format!("inspection {id}")
+        }
+    };
+    if had.iter().any(|b| b == body || m.current_body(b) == *body) {
+        return Ok(());
+    }
+    Err(refuse(
+        RuleCode::AccountabilityBodyNotInvolved,
+        format!("body {body} had no part in {what}; accountability falls on a body that had it"),
+    ))
 }
 
 fn check_parameters(p: &events::vocab::RuleParameters) -> Checked {

@@ -1494,6 +1494,48 @@ fn r5_accountability_names_persons_on_a_known_subject_by_an_authorised_key() {
     assert_eq!(w.model.cases[&id("c1")].accountability.len(), 2);
 }
 
+/// R5, R15: accountability falls on a body that had the matter (successors
+/// included), never on an uninvolved one.
+#[test]
+fn r5_accountability_falls_on_a_body_that_had_the_case_promise_or_inspection() {
+    let mut w = World::hunan();
+    w.file_and_refer("c1", "taizinai", "zz-office", D);
+    let imposed = |subject: Subject, body: &str| AccountabilityImposed {
+        subject,
+        body: id(body),
+        persons: vec![text("handler")],
+        measure: text("criticised in a circular"),
+    };
+    w.refused(
+        &supervisor(),
+        D,
+        imposed(Subject::Case(id("c1")), "cs-office"),
+        RuleCode::AccountabilityBodyNotInvolved,
+    );
+    w.ok(
+        &supervisor(),
+        D,
+        imposed(Subject::Case(id("c1")), "zz-office"),
+    );
+    w.ok(
+        &promisor("zhuzhou"),
+        D,
+        promise_made("p1", "zhuzhou", Some("taizinai")),
+    );
+    w.ok(&promisor("zhuzhou"), D, breached("p1", Excuse::Other));
+    w.refused(
+        &supervisor(),
+        D,
+        imposed(Subject::Promise(id("p1")), "zz-office"),
+        RuleCode::AccountabilityBodyNotInvolved,
+    );
+    w.ok(
+        &supervisor(),
+        D,
+        imposed(Subject::Promise(id("p1")), "zhuzhou"),
+    );
+}
+
 #[test]
 fn body_reorganisation_once_and_without_cycles() {
     let mut w = World::hunan();
