@@ -31,7 +31,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Which parts to run: any of single, group, verify, projections, http
-    /// (verify, projections and http need group or --data).
+    /// (verify, projections and http need group or --data); decode (with
+    /// --data only) prints what each decoding step costs per record.
     #[arg(
         long,
         value_delimiter = ',',
@@ -497,6 +498,50 @@ struct Figure {
     goal: f64,
 }
 
+/// What each step of reading a record costs on one thread, over the first
+/// 200,000 leaves of the ledger at `dir`, next to serde_json's decode of the
+/// same lines into a value (informational: the parts of `ledger verify` and
+/// of a rebuild that are not signatures or the fold).
+fn decode_costs(dir: &std::path::Path) -> Result<()> {
+    use events::record::Record;
+    let view = ledger::LogView::open_records(dir)?;
+    let n = view.size().min(200_000);
+    let leaves = (0..n)
+        .map(|seq| view.read_leaf(seq))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let bytes: usize = leaves.iter().map(Vec::len).sum();
+    eprintln!(
+        "bench: decode: {n} leaves, {} bytes on average, one thread",
+        bytes / leaves.len().max(1)
+    );
+    let time = |name: &str, f: &dyn Fn(&[u8]) -> bool| {
+        let t = Instant::now();
+        let ok = leaves.iter().filter(|l| f(l)).count();
+        let us = t.elapsed().as_secs_f64() * 1e6 / leaves.len().max(1) as f64;
+        eprintln!("bench: decode: {us:6.2} us per record  {name} ({ok} of {n} accepted)");
+    };
+    time("serde_json::Value (baseline)", &|l| {
+        serde_json::from_slice::<serde_json::Value>(l).is_ok()
+    });
+    time("canonical-form check (jcs::is_canonical_simple)", &|l| {
+        events::jcs::is_canonical_simple(l)
+    });
+    time(
+        "Record::parse (verify and append: canonical form, every field)",
+        &|l| Record::parse(l).is_ok(),
+    );
+    time("Record::decode_trusted (replay)", &|l| {
+        Record::decode_trusted(l).is_ok()
+    });
+    time("chain hash, BLAKE3 (also the frame check)", &|l| {
+        events::record::chain_hash(l)[0] != 0xFF || !l.is_empty()
+    });
+    time("Merkle leaf hash, SHA-256", &|l| {
+        events::merkle::leaf_hash(l)[0] != 0xFF || !l.is_empty()
+    });
+    Ok(())
+}
+
 /// Raw fdatasync rate: write 300 bytes and fdatasync, again and again.
 fn raw_fdatasync_rate(dir: &std::path::Path, n: u64) -> Result<f64> {
     let path = dir.join("fdatasync-baseline");
@@ -605,11 +650,14 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         if args
             .parts
             .iter()
-            .any(|p| p != "verify" && p != "projections" && p != "http")
+            .any(|p| !["verify", "projections", "http", "decode"].contains(&p.as_str()))
         {
             bail!(
-                "--data measures an existing ledger: use it with --parts verify,projections,http"
+                "--data measures an existing ledger: use it with --parts verify,projections,http,decode"
             );
+        }
+        if args.parts.iter().any(|p| p == "decode") {
+            decode_costs(data)?;
         }
         if args.parts.iter().any(|p| p == "verify") {
             let sample = sample_of_ledger(data, 200_000)?;
