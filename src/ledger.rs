@@ -140,6 +140,14 @@ pub struct Prepared {
     signature_checked: bool,
 }
 
+impl Prepared {
+    /// Whether the signature was checked on the caller's thread; if not, the
+    /// sequencer checks it (the key was granted after the caller looked).
+    pub fn signature_checked(&self) -> bool {
+        self.signature_checked
+    }
+}
+
 type Reply = mpsc::Sender<Vec<Result<Receipt, Rejection>>>;
 
 enum Request {
@@ -519,6 +527,27 @@ fn write_index(db: &sled::Db, mut entries: Vec<(Vec<u8>, Vec<u8>)>, end: u64) ->
     }
     db.insert(b"m:indexed", &be(end))?;
     Ok(())
+}
+
+/// Adds to `into` the public keys that the `key_granted` submissions among
+/// `inputs` grant. A key id is the SHA-256 of its public key (a grant whose
+/// id does not match does not decode), so a key learned from a grant not
+/// yet appended, or even refused later, never checks a signature against
+/// the wrong key; whether its holder may use it at the seq it gets is still
+/// the sequencer's registry check. Canonical form puts `type` last in the
+/// statement and the statement last in the submission, so a grant ends with
+/// `"type":"key_granted"}}` and other submissions are not parsed again.
+fn granted_keys(inputs: &[Vec<u8>], into: &mut HashMap<KeyId, VerifyingKey>) {
+    for b in inputs {
+        if !b.ends_with(b"\"type\":\"key_granted\"}}") {
+            continue;
+        }
+        if let Ok(env) = Envelope::parse(b) {
+            if let Event::KeyGranted(k) = &env.signed.statement.event {
+                into.insert(k.key, k.public_key.0);
+            }
+        }
+    }
 }
 
 /// One committed record's index entries: statement id → seq and content
@@ -966,6 +995,18 @@ impl Ledger {
     /// Stateless checks on the caller's thread: size, canonical form, decoding,
     /// origin, and the signature when the key is already known.
     pub fn prepare(&self, bytes: &[u8]) -> Result<Prepared, Rejection> {
+        self.prepare_with(bytes, &HashMap::new())
+    }
+
+    /// [`Ledger::prepare`], also checking signatures by keys in `granted`:
+    /// keys granted earlier in the same stream (see [`granted_keys`]) that
+    /// the sequencer has not committed yet, so that their statements are
+    /// checked on the caller's cores rather than on the sequencer's thread.
+    fn prepare_with(
+        &self,
+        bytes: &[u8],
+        granted: &HashMap<KeyId, VerifyingKey>,
+    ) -> Result<Prepared, Rejection> {
         if bytes.len() > RECORD_BYTES_MAX {
             return Err(Rejection::new(
                 Code::RecordTooLarge,
@@ -991,7 +1032,8 @@ impl Ledger {
             .keys
             .read()
             .ok()
-            .and_then(|k| k.get(&stmt.actor).copied());
+            .and_then(|k| k.get(&stmt.actor).copied())
+            .or_else(|| granted.get(&stmt.actor).copied());
         let signature_checked = match key {
             Some(k) => {
                 if !env.signed.verify(&k) {
@@ -1105,15 +1147,34 @@ impl Ledger {
 
     /// Verifies a slice of submissions on all cores.
     pub fn prepare_parallel(&self, inputs: &[Vec<u8>]) -> Vec<Result<Prepared, Rejection>> {
+        let mut granted = HashMap::new();
+        granted_keys(inputs, &mut granted);
+        self.prepare_parallel_with(inputs, &granted)
+    }
+
+    fn prepare_parallel_with(
+        &self,
+        inputs: &[Vec<u8>],
+        granted: &HashMap<KeyId, VerifyingKey>,
+    ) -> Vec<Result<Prepared, Rejection>> {
         let threads = self.config.verify_threads.max(1);
         if inputs.len() < 8 || threads == 1 {
-            return inputs.iter().map(|b| self.prepare(b)).collect();
+            return inputs
+                .iter()
+                .map(|b| self.prepare_with(b, granted))
+                .collect();
         }
         let chunk = inputs.len().div_ceil(threads);
         std::thread::scope(|s| {
             let handles: Vec<_> = inputs
                 .chunks(chunk)
-                .map(|c| s.spawn(move || c.iter().map(|b| self.prepare(b)).collect::<Vec<_>>()))
+                .map(|c| {
+                    s.spawn(move || {
+                        c.iter()
+                            .map(|b| self.prepare_with(b, granted))
+                            .collect::<Vec<_>>()
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
@@ -1139,6 +1200,8 @@ impl Ledger {
             Receiver<Vec<Result<Receipt, Rejection>>>,
         )>;
         let mut inflight: InFlight = Default::default();
+        // Keys granted in windows not yet committed (see `granted_keys`).
+        let mut granted = HashMap::new();
         let mut inputs = inputs.peekable();
         let mut index = 0usize;
         let (mut ok, mut bad) = (0u64, 0u64);
@@ -1167,7 +1230,11 @@ impl Ledger {
         };
         while inputs.peek().is_some() {
             let lines: Vec<Vec<u8>> = inputs.by_ref().take(window).collect();
-            let prepared = self.prepare_parallel(&lines);
+            if let Ok(known) = self.shared.keys.read() {
+                granted.retain(|k, _| !known.contains_key(k));
+            }
+            granted_keys(&lines, &mut granted);
+            let prepared = self.prepare_parallel_with(&lines, &granted);
             let mut early = Vec::with_capacity(lines.len());
             let mut items = Vec::new();
             for p in prepared {

@@ -689,3 +689,65 @@ fn opening_and_proof_errors_say_what_is_wrong_by_variant() {
         Ok(_) => panic!("an empty directory opened as a ledger"),
     }
 }
+
+/// A key granted earlier in the same stream checks its statements before the
+/// grant is committed (on the caller's cores): a bad signature by it is still
+/// `bad_signature`, a good one is appended; a key whose grant is refused
+/// signs nothing, however well its statements are signed.
+#[test]
+fn keys_granted_earlier_in_a_stream_check_its_later_statements() {
+    let (f, l) = Fixture::new();
+    let ent = key(10);
+    let grant = f.grant(
+        &f.registrar,
+        &ent,
+        Party::Enterprise("ent-1".into()),
+        vec![Role::Enterprise],
+    );
+    let mut forged = f.statement(&ent, f.complaint(&ent, "case-1")).sign(&ent);
+    forged.signature[7] ^= 1;
+    let good = f.sign(&ent, f.complaint(&ent, "case-2"));
+    // Only root grants the registrar role: this grant is refused.
+    let rogue = key(12);
+    let rogue_grant = f.grant(
+        &f.registrar,
+        &rogue,
+        Party::Body("centre".into()),
+        vec![Role::Registrar],
+    );
+    let rogue_use = f.sign(&rogue, f.body("rogue-body"));
+    // Checked before the sequencer: alone, the key is not known yet; after
+    // its grant in the same input, it is.
+    let checked = |inputs: &[Vec<u8>]| -> Vec<bool> {
+        l.prepare_parallel(inputs)
+            .iter()
+            .map(|p| p.as_ref().is_ok_and(|p| p.signature_checked()))
+            .collect()
+    };
+    assert_eq!(checked(std::slice::from_ref(&good)), [false]);
+    assert_eq!(checked(&[grant.clone(), good.clone()]), [true, true]);
+    let inputs = vec![
+        grant,
+        forged.to_envelope(None),
+        good,
+        rogue_grant,
+        rogue_use,
+    ];
+    let before = l.head().size;
+    let mut results = Vec::new();
+    let (ok, bad) = l.append_stream(inputs.into_iter(), 4096, |i, _, r| {
+        results.push((i, r.map(|rc| rc.seq).map_err(|e| e.code)))
+    });
+    assert_eq!((ok, bad), (2, 3));
+    assert_eq!(
+        results,
+        vec![
+            (0, Ok(before)),
+            (1, Err(Code::BadSignature)),
+            (2, Ok(before + 1)),
+            (3, Err(Code::KeyNotAuthorised)),
+            (4, Err(Code::UnknownKey)),
+        ]
+    );
+    assert_eq!(l.head().size, before + 2);
+}
