@@ -86,19 +86,15 @@ pub fn encode_record_frame(
     out: &mut Vec<u8>,
 ) {
     debug_assert_eq!(*chain_hash, events::record::chain_hash(record));
-    assert!(
-        record.len() <= FRAME_PAYLOAD_MAX,
-        "frame payload over the limit is a programmer error"
-    );
-    out.extend_from_slice(&FRAME_MAGIC);
-    out.push(FRAME_RECORD);
-    out.extend_from_slice(&(record.len() as u32).to_le_bytes());
-    out.extend_from_slice(record);
-    out.extend_from_slice(&record_check(chain_hash));
+    put_frame(FRAME_RECORD, record, &record_check(chain_hash), out);
 }
 
 /// Appends one frame to `out`.
 pub fn encode_frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
+    put_frame(kind, payload, &frame_check(kind, payload), out);
+}
+
+fn put_frame(kind: u8, payload: &[u8], check: &[u8; FRAME_TRAILER], out: &mut Vec<u8>) {
     assert!(
         payload.len() <= FRAME_PAYLOAD_MAX,
         "frame payload over the limit is a programmer error"
@@ -107,7 +103,7 @@ pub fn encode_frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
     out.push(kind);
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(payload);
-    out.extend_from_slice(&frame_check(kind, payload));
+    out.extend_from_slice(check);
 }
 
 /// Decodes the frame at the start of `buf`, if it is complete and intact.
