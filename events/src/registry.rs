@@ -97,10 +97,14 @@ pub fn roles_for(kind: EventKind) -> &'static [Role] {
         | K::PromiseBreached
         | K::PromiseVaried
         | K::CompensationPaid => &[R::Promisor, R::Head],
+        // This table is part of what `ledger verify` checks of every record,
+        // so a role once admitted stays admitted here (records appended under
+        // it must keep verifying); newer, stricter rules go in the domain
+        // rules, which judge appends only. A void promise is now a
+        // supervising body's finding (`promise_void_by_bound_body`).
+        K::PromiseVoided => &[R::Promisor, R::Head, R::Supervisor],
         K::PromiseDisputed => &[R::Enterprise],
-        // A void promise is a supervising body's finding, not the bound
-        // body's say (the domain rules also refuse the bound body itself).
-        K::PromiseVoided | K::PromiseDisputeSettled => &[R::Supervisor],
+        K::PromiseDisputeSettled => &[R::Supervisor],
         K::InspectionRequested
         | K::InspectionRegistered
         | K::InspectionConducted
@@ -494,6 +498,18 @@ mod tests {
     use crate::time::{OffsetTime, Timestamp};
     use crate::vocab::{Clock, LedgerGenesis, Text};
     use ed25519_dalek::SigningKey;
+
+    /// The role table only ever admits more (ARCHITECTURE.md): records
+    /// appended when promisor and head keys could void a promise must keep
+    /// verifying, so they still may here; the domain rules now admit only a
+    /// supervisor for new appends.
+    #[test]
+    fn roles_once_admitted_stay_admitted() {
+        assert_eq!(
+            roles_for(EventKind::PromiseVoided),
+            [Role::Promisor, Role::Head, Role::Supervisor]
+        );
+    }
 
     fn genesis(id: &str, on_behalf_of: Option<Party>) -> Statement {
         let root = SigningKey::from_bytes(&[1; 32]);

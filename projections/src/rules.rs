@@ -135,7 +135,7 @@ rule_codes! {
     PromiseNotBoundBody = "promise_not_bound_body", "R15, art. 31",
         "a promise is made, kept, breached, varied or compensated by the body it binds today";
     PromiseVoidByBoundBody = "promise_void_by_bound_body", "R15, art. 31",
-        "a promise is declared void on a supervising body's finding, never by the body it binds";
+        "a promise is declared void by a supervisor key of a body other than the one it binds";
     PromiseBodyReorganised = "promise_body_reorganised", "R15, art. 31",
         "a reorganised body makes no new promises; its successor does";
     PromiseNotOpen = "promise_not_open", "promise lifecycle",
@@ -1107,9 +1107,11 @@ fn settle_promise(m: &Model, rec: &Applied, id: &Id, (verb, act): (&str, &str)) 
 
 /// Declaring a promise void (unlawful from the start, e.g. a tax rebate the
 /// body had no power to grant) is a finding of a supervising body, recorded
-/// with its reason: the registry lets only supervisor keys sign it, and the
-/// body the promise binds may not void its own promise even with such a key,
-/// or every breach could be recorded as a void (art. 31).
+/// with its reason: only a supervisor key may, and the body the promise
+/// binds may not void its own promise even with one, or every breach could
+/// be recorded as a void (art. 31). (The key registry still admits promisor
+/// and head keys for `promise_voided`, so that records appended before this
+/// rule keep verifying; the rule judges new appends.)
 fn void_promise(m: &Model, rec: &Applied, id: &Id) -> Checked {
     let p = promise(m, id)?;
     let today = m.body_bound_today(p);
@@ -1119,6 +1121,15 @@ fn void_promise(m: &Model, rec: &Applied, id: &Id) -> Checked {
             format!(
                 "promise {} binds {today}; a body cannot declare its own promise void (a supervising body's finding does)",
                 p.id
+            ),
+        ));
+    }
+    if !rec.has_role(Role::Supervisor) {
+        return Err(refuse(
+            RuleCode::PromiseVoidByBoundBody,
+            format!(
+                "promise {} is declared void by a supervisor key, not by {}",
+                p.id, rec.actor_holder
             ),
         ));
     }
