@@ -175,18 +175,29 @@ impl Record {
             return None;
         }
         let text = jcs::canonical_simple_text(bytes)?;
+        // One pass of serde reads the record's members and its statement's.
         let w: StrictRecord = serde_json::from_str(text).ok()?;
         if w.format != RECORD_FORMAT {
             return None;
         }
-        let statement_text = w.statement.get();
-        let statement_bytes = statement_text.as_bytes();
+        // The statement's bytes: the text between `"statement":` and the
+        // record's closing brace. In canonical form the member right before
+        // it is `signature`, whose string serde borrowed from `text` (so it
+        // holds no escape): the statement starts just after it.
+        let signature_end = (w.signature.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?
+            + w.signature.len();
+        let marker = b"\",\"statement\":";
+        let start = signature_end + marker.len();
+        if bytes.get(signature_end..start)? != marker {
+            return None;
+        }
+        let statement_bytes = bytes.get(start..bytes.len() - 1)?;
         Some(Record {
             seq: w.seq,
             recorded_at: Timestamp::parse(w.recorded_at).ok()?,
             prev: codec::unhex::<32>(w.prev)?,
             signed: SignedStatement {
-                statement: Statement::decode_simple(statement_text)?,
+                statement: Statement::from_strict(w.statement)?,
                 bytes: statement_bytes.to_vec(),
                 signature: codec::unb64::<64>(w.signature)?,
             },
@@ -286,7 +297,7 @@ struct StrictRecord<'a> {
     seq: u64,
     signature: &'a str,
     #[serde(borrow)]
-    statement: &'a serde_json::value::RawValue,
+    statement: crate::statement::StrictStatement<'a>,
 }
 
 #[derive(serde::Deserialize)]

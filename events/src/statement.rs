@@ -378,7 +378,12 @@ impl Statement {
     /// verdict and the message, so this path can only accept what that one
     /// accepts (a test compares them on every generated statement).
     pub(crate) fn decode_simple(text: &str) -> Option<Statement> {
-        let w: StrictStatement = serde_json::from_str(text).ok()?;
+        Statement::from_strict(serde_json::from_str(text).ok()?)
+    }
+
+    /// The checks of [`Statement::decode_simple`] on members serde has read
+    /// (a record reads its statement's members in the same pass as its own).
+    pub(crate) fn from_strict(w: StrictStatement<'_>) -> Option<Statement> {
         if w.format != FORMAT_VERSION {
             return None;
         }
@@ -595,7 +600,7 @@ where
 /// borrowed: one that holds an escape fails here and goes the full path.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StrictStatement<'a> {
+pub(crate) struct StrictStatement<'a> {
     actor: &'a str,
     #[serde(borrow)]
     body: &'a serde_json::value::RawValue,
