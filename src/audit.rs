@@ -282,9 +282,7 @@ impl Engine {
         let mut learned = Vec::new();
         for item in items {
             let Item::Leaf(b, _) = item else { continue };
-            if !(b.ends_with(b"\"type\":\"key_granted\"}}")
-                || b.ends_with(b"\"type\":\"ledger_genesis\"}}"))
-            {
+            if !(log::is_of_type(b, "key_granted") || log::is_of_type(b, "ledger_genesis")) {
                 continue;
             }
             // An unreadable record is named by the parallel stage.

@@ -534,10 +534,12 @@ fn decode_costs(dir: &std::path::Path) -> Result<()> {
         Record::decode_trusted(l).is_ok()
     });
     time("chain hash, BLAKE3 (also the frame check)", &|l| {
-        events::record::chain_hash(l)[0] != 0xFF || !l.is_empty()
+        std::hint::black_box(events::record::chain_hash(l));
+        true
     });
     time("Merkle leaf hash, SHA-256", &|l| {
-        events::merkle::leaf_hash(l)[0] != 0xFF || !l.is_empty()
+        std::hint::black_box(events::merkle::leaf_hash(l));
+        true
     });
     Ok(())
 }

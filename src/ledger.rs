@@ -539,7 +539,7 @@ fn write_index(db: &sled::Db, mut entries: Vec<(Vec<u8>, Vec<u8>)>, end: u64) ->
 /// `"type":"key_granted"}}` and other submissions are not parsed again.
 fn granted_keys(inputs: &[Vec<u8>], into: &mut HashMap<KeyId, VerifyingKey>) {
     for b in inputs {
-        if !b.ends_with(b"\"type\":\"key_granted\"}}") {
+        if !log::is_of_type(b, "key_granted") {
             continue;
         }
         if let Ok(env) = Envelope::parse(b) {

@@ -140,14 +140,28 @@ fn decode_frame(buf: &[u8]) -> Result<(u8, std::ops::Range<usize>, usize), &'sta
 /// body cannot end the record, so this has no false negatives; the caller parses
 /// each candidate anyway.)
 pub fn is_registry_record(leaf: &[u8]) -> bool {
-    const ENDINGS: [&[u8]; 5] = [
-        b"\"type\":\"ledger_genesis\"}}",
-        b"\"type\":\"key_granted\"}}",
-        b"\"type\":\"key_revoked\"}}",
-        b"\"type\":\"body_registered\"}}",
-        b"\"type\":\"enterprise_registered\"}}",
-    ];
-    ENDINGS.iter().any(|e| leaf.ends_with(e))
+    [
+        "ledger_genesis",
+        "key_granted",
+        "key_revoked",
+        "body_registered",
+        "enterprise_registered",
+    ]
+    .iter()
+    .any(|t| is_of_type(leaf, t))
+}
+
+/// Whether canonical record or submission bytes are of event type `name`,
+/// from their ending alone (see [`is_registry_record`]; a submission, too,
+/// ends with its statement): `"type":"NAME"}}`.
+pub fn is_of_type(bytes: &[u8], name: &str) -> bool {
+    const TAIL: &[u8] = b"\"}}";
+    const HEAD: &[u8] = b"\"type\":\"";
+    let Some(rest) = bytes.strip_suffix(TAIL) else {
+        return false;
+    };
+    rest.strip_suffix(name.as_bytes())
+        .is_some_and(|r| r.ends_with(HEAD))
 }
 
 /// The checkpoint text of a signed note: everything before the blank line.
@@ -1034,6 +1048,19 @@ impl LogIndex {
 
 #[cfg(test)]
 mod tests {
+    /// A record's or submission's event type, read from its ending.
+    #[test]
+    fn the_event_type_is_read_from_the_ending() {
+        let grant = br#"{"signature":"x","statement":{"body":{},"type":"key_granted"}}"#;
+        assert!(super::is_of_type(grant, "key_granted"));
+        assert!(super::is_registry_record(grant));
+        assert!(!super::is_of_type(grant, "granted"));
+        assert!(!super::is_of_type(grant, "key_revoked"));
+        assert!(!super::is_of_type(b"key_granted\"}}", "key_granted"));
+        let filed = br#"{"statement":{"type":"complaint_filed"}}"#;
+        assert!(!super::is_registry_record(filed));
+    }
+
     /// A capped scan keeps the records up to the largest checkpoint size of
     /// at most n, and the checkpoints and registry seqs among them.
     #[test]
