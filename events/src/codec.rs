@@ -16,25 +16,42 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Decodes exactly `N` bytes of lowercase hex; uppercase is refused so that one
 /// value has one spelling (canonical bytes would otherwise differ).
+///
+/// Every record holds two such values (`prev`, the actor's key id), so this
+/// is a table lookup per character with one check at the end rather than a
+/// branch per character.
 pub fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     let b = s.as_bytes();
     if b.len() != N * 2 {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    // A character that is not lowercase hex maps to 0xFF, whose high bits
+    // survive the OR; a digit's value never has them.
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0F);
     }
-    Some(out)
+    (bad & 0xF0 == 0).then_some(out)
 }
 
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
+/// Each byte's value as a lowercase hex digit, 0xFF for any other byte.
+static NIBBLE: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Standard base64 with padding.
 pub fn b64(bytes: &[u8]) -> String {
@@ -92,6 +109,31 @@ mod tests {
         assert_eq!(unhex::<4>("0001ABFF"), None);
         assert_eq!(unhex::<4>("0001abf"), None);
         assert_eq!(unhex::<4>("0001abfg"), None);
+    }
+
+    /// Every byte in either place of a pair: taken exactly when it is a
+    /// lowercase hex digit, with that digit's value.
+    #[test]
+    fn unhex_takes_exactly_lowercase_hex_digits() {
+        for c in 0..=255u8 {
+            let value = match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            };
+            for (pair, want) in [
+                ([c, b'7'], value.map(|v| [(v << 4) | 7])),
+                ([b'7', c], value.map(|v| [0x70 | v])),
+            ] {
+                let text = String::from_utf8_lossy(&pair).into_owned();
+                let got = if text.len() == 2 {
+                    unhex::<1>(&text)
+                } else {
+                    None
+                };
+                assert_eq!(got, want, "{pair:?}");
+            }
+        }
     }
 
     #[test]

@@ -1075,8 +1075,33 @@ macro_rules! vocabulary {
             Ok(match k { $( EventKind::$variant => Event::$variant(serde_json::from_str(body).map_err(invalid)?), )* })
         }
 
+        /// [`decode_str`] for a body that starts `text` and runs on after it
+        /// (the rest of a record): the event and the length of its JSON
+        /// text, or `None` where `decode_str` of exactly the body would
+        /// refuse it. The body must be an object.
+        pub(crate) fn decode_prefix(kind: &str, schema: u32, text: &str) -> Option<(Event, usize)> {
+            let k = EventKind::from_name(kind)?;
+            if schema != 1 {
+                return None;
+            }
+            Some(match k { $( EventKind::$variant => { let (b, n) = json_prefix(text)?; (Event::$variant(b), n) } )* })
+        }
+
         $( impl From<$variant> for Event { fn from(b: $variant) -> Event { Event::$variant(b) } } )*
     };
+}
+
+/// Deserializes the JSON object or string at the start of `text`, which
+/// runs on after it: the value and the length of its text. What follows is
+/// not looked at (serde_json's stream reader does not check what follows a
+/// value that ends itself, as an object or a string does).
+pub(crate) fn json_prefix<'de, T: Deserialize<'de>>(text: &'de str) -> Option<(T, usize)> {
+    if !(text.starts_with('{') || text.starts_with('"')) {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<T>();
+    let v = values.next()?.ok()?;
+    Some((v, values.byte_offset()))
 }
 
 vocabulary! {
