@@ -584,17 +584,164 @@ pub fn is_canonical_simple(input: &[u8]) -> bool {
 #[must_use]
 pub fn canonical_simple_text(input: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(input).ok()?;
-    let mut c = SimpleCheck { b: input, i: 0 };
+    let mut c = SimpleCheck {
+        b: input,
+        i: 0,
+        spans: NoSpans,
+    };
     (c.value(0) && c.i == input.len()).then_some(text)
 }
 
-/// The single pass behind [`is_canonical_simple`].
-struct SimpleCheck<'a> {
-    b: &'a [u8],
-    i: usize,
+/// [`canonical_simple_text`] that also hands back where the members of the
+/// objects one and two levels deep lie (a record's and its statement's, or
+/// an envelope's and its statement's), found in the same pass: a decoder
+/// then reads them by position instead of parsing the text again.
+#[must_use]
+pub fn canonical_simple_members(input: &[u8]) -> Option<(&str, Members<'_>)> {
+    let text = std::str::from_utf8(input).ok()?;
+    let mut c = SimpleCheck {
+        b: input,
+        i: 0,
+        spans: Members::default(),
+    };
+    (c.value(0) && c.i == input.len()).then_some((text, c.spans))
 }
 
-impl<'a> SimpleCheck<'a> {
+/// A member of an object one or two levels deep, as found by
+/// [`canonical_simple_members`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Member<'a> {
+    /// 1 for the members of the outermost object, 2 for those of an object
+    /// that is one of its values (or in one of its arrays).
+    pub depth: u8,
+    /// The member's name (ASCII).
+    pub name: &'a [u8],
+    /// The value's text is `text[start..end]`, quotes included for a string.
+    pub start: usize,
+    pub end: usize,
+    /// The value is a string that holds an escape.
+    pub escaped: bool,
+}
+
+/// Members one and two levels deep, in text order; at most [`MEMBERS_MAX`].
+#[derive(Debug)]
+pub struct Members<'a> {
+    list: [Member<'a>; MEMBERS_MAX],
+    len: usize,
+    overflow: bool,
+}
+
+impl<'a> Member<'a> {
+    /// The value's text.
+    pub fn raw(&self, text: &'a str) -> Option<&'a str> {
+        text.get(self.start..self.end)
+    }
+
+    /// A string value without escapes, between its quotes.
+    pub fn plain_str(&self, text: &'a str) -> Option<&'a str> {
+        let raw = self.raw(text)?;
+        if self.escaped || !raw.starts_with('"') {
+            return None;
+        }
+        raw.get(1..raw.len() - 1)
+    }
+
+    /// An integer value (the check admitted only safe integers in shortest form).
+    pub fn int(&self, text: &str) -> Option<i64> {
+        let raw = text.get(self.start..self.end)?;
+        if !raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return None;
+        }
+        raw.parse().ok()
+    }
+}
+
+/// Members [`Members`] holds; a text with more holds none (`list` is `None`).
+pub const MEMBERS_MAX: usize = 32;
+
+impl Default for Members<'_> {
+    fn default() -> Self {
+        Members {
+            list: [Member::default(); MEMBERS_MAX],
+            len: 0,
+            overflow: false,
+        }
+    }
+}
+
+impl<'a> Members<'a> {
+    /// Every member found, or `None` when there were more than [`MEMBERS_MAX`].
+    pub fn list(&self) -> Option<&[Member<'a>]> {
+        (!self.overflow).then(|| &self.list[..self.len])
+    }
+
+    /// The members at `depth`, in text order, when every member was found
+    /// and there are at most [`PICKED_MAX`] of them.
+    pub fn at_depth(&self, depth: u8) -> Option<Picked<'a>> {
+        let mut p = Picked {
+            list: [Member::default(); PICKED_MAX],
+            len: 0,
+        };
+        for m in self.list()?.iter().filter(|m| m.depth == depth) {
+            *p.list.get_mut(p.len)? = *m;
+            p.len += 1;
+        }
+        Some(p)
+    }
+}
+
+/// Members [`Members::at_depth`] picks out at most: a statement has ten.
+pub const PICKED_MAX: usize = 12;
+
+/// The members of one depth (see [`Members::at_depth`]); a slice.
+pub struct Picked<'a> {
+    list: [Member<'a>; PICKED_MAX],
+    len: usize,
+}
+
+impl<'a> std::ops::Deref for Picked<'a> {
+    type Target = [Member<'a>];
+    fn deref(&self) -> &[Member<'a>] {
+        &self.list[..self.len]
+    }
+}
+
+/// What the canonical check records of each member it passes.
+trait Spans<'a> {
+    fn member(&mut self, m: Member<'a>);
+}
+
+/// Records nothing: the plain check.
+struct NoSpans;
+
+impl<'a> Spans<'a> for NoSpans {
+    #[inline(always)]
+    fn member(&mut self, _: Member<'a>) {}
+}
+
+impl<'a> Spans<'a> for Members<'a> {
+    fn member(&mut self, m: Member<'a>) {
+        if m.depth > 2 {
+            return;
+        }
+        match self.list.get_mut(self.len) {
+            Some(slot) => {
+                *slot = m;
+                self.len += 1;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// The single pass behind [`is_canonical_simple`].
+struct SimpleCheck<'a, S> {
+    b: &'a [u8],
+    i: usize,
+    spans: S,
+}
+
+impl<'a, S: Spans<'a>> SimpleCheck<'a, S> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -766,9 +913,24 @@ impl<'a> SimpleCheck<'a> {
                 return false;
             }
             self.i += 1;
-            if !self.value(depth) {
+            let start = self.i;
+            let escaped = if self.peek() == Some(b'"') {
+                match self.string() {
+                    Some((_, escaped)) => escaped,
+                    None => return false,
+                }
+            } else if self.value(depth) {
+                false
+            } else {
                 return false;
-            }
+            };
+            self.spans.member(Member {
+                depth: u8::try_from(depth).unwrap_or(u8::MAX),
+                name,
+                start,
+                end: self.i,
+                escaped,
+            });
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
@@ -1699,6 +1861,48 @@ mod tests {
         );
         assert!(is_canonical_simple(long.as_bytes()));
         assert_eq!(is_canonical(long.as_bytes()), Ok(true));
+    }
+
+    /// The members one and two levels deep, each with its value's exact
+    /// text, depth and escape flag; deeper ones are not listed; past
+    /// MEMBERS_MAX the list is withheld, never cut short.
+    #[test]
+    fn members_are_found_with_their_exact_values() {
+        let text = r#"{"a":1,"b":{"c":"x\ny","d":[{"e":{"f":2}}],"g":-7},"h":"plain"}"#;
+        let (t, m) = canonical_simple_members(text.as_bytes()).expect("canonical");
+        assert_eq!(t, text);
+        let got: Vec<(u8, &str, &str, bool)> = m
+            .list()
+            .expect("all found")
+            .iter()
+            .map(|m| (m.depth, std::str::from_utf8(m.name).unwrap(), m.raw(t).unwrap(), m.escaped))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "a", "1", false),
+                (2, "c", r#""x\ny""#, true),
+                (2, "d", r#"[{"e":{"f":2}}]"#, false),
+                (2, "g", "-7", false),
+                (1, "b", r#"{"c":"x\ny","d":[{"e":{"f":2}}],"g":-7}"#, false),
+                (1, "h", r#""plain""#, false),
+            ]
+        );
+        // `e` is three levels deep (inside an array inside `b`): not listed.
+        let top = m.at_depth(1).expect("few");
+        assert_eq!(top.len(), 3);
+        assert_eq!(top[2].plain_str(t), Some("plain"));
+        assert_eq!(m.at_depth(2).expect("few")[0].plain_str(t), None, "escaped");
+        assert_eq!(m.at_depth(2).expect("few")[2].int(t), Some(-7));
+        assert_eq!(top[1].int(t), None, "an object is not an integer");
+        let many: String = (0..=MEMBERS_MAX)
+            .map(|i| format!("\"k{i:03}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let many = format!("{{{many}}}");
+        let (_, m) = canonical_simple_members(many.as_bytes()).expect("canonical");
+        assert!(m.list().is_none() && m.at_depth(1).is_none());
+        assert!(canonical_simple_members(b"{\"b\":1,\"a\":2}").is_none());
     }
 
     /// Every single-byte deletion, duplication and substitution (by the bytes

@@ -10,7 +10,7 @@
 use crate::codec;
 use crate::codes::{Code, Rejection};
 use crate::jcs;
-use crate::statement::{parse_canonical, SignedStatement, Statement};
+use crate::statement::{parse_canonical, SignedStatement, Statement, StatementParts};
 use crate::time::Timestamp;
 
 /// The record format this code writes and reads.
@@ -174,31 +174,24 @@ impl Record {
         if bytes.len() > RECORD_BYTES_MAX {
             return None;
         }
-        let text = jcs::canonical_simple_text(bytes)?;
-        // One pass of serde reads the record's members and its statement's.
-        let w: StrictRecord = serde_json::from_str(text).ok()?;
+        // One pass checks the canonical form and finds the members of the
+        // record and of its statement; serde reads them only when they are
+        // not in the layout the ledger writes.
+        let (text, members) = jcs::canonical_simple_members(bytes)?;
+        let w = match RecordParts::from_members(text, &members) {
+            Some(w) => w,
+            None => RecordParts::from_strict(text, serde_json::from_str(text).ok()?)?,
+        };
         if w.format != RECORD_FORMAT {
             return None;
         }
-        // The statement's bytes: the text between `"statement":` and the
-        // record's closing brace. In canonical form the member right before
-        // it is `signature`, whose string serde borrowed from `text` (so it
-        // holds no escape): the statement starts just after it.
-        let signature_end = (w.signature.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?
-            + w.signature.len();
-        let marker = b"\",\"statement\":";
-        let start = signature_end + marker.len();
-        if bytes.get(signature_end..start)? != marker {
-            return None;
-        }
-        let statement_bytes = bytes.get(start..bytes.len() - 1)?;
         Some(Record {
             seq: w.seq,
             recorded_at: Timestamp::parse(w.recorded_at).ok()?,
             prev: codec::unhex::<32>(w.prev)?,
             signed: SignedStatement {
                 statement: Statement::from_strict(w.statement)?,
-                bytes: statement_bytes.to_vec(),
+                bytes: w.statement_text.as_bytes().to_vec(),
                 signature: codec::unb64::<64>(w.signature)?,
             },
         })
@@ -386,6 +379,79 @@ struct StrictRecord<'a> {
     signature: &'a str,
     #[serde(borrow)]
     statement: crate::statement::StrictStatement<'a>,
+}
+
+/// A record's members as [`Record::parse_simple`] reads them: by position
+/// or, failing that, by serde ([`StrictRecord`]).
+struct RecordParts<'a> {
+    format: i64,
+    prev: &'a str,
+    recorded_at: &'a str,
+    seq: u64,
+    signature: &'a str,
+    statement: StatementParts<'a>,
+    /// The statement's canonical text.
+    statement_text: &'a str,
+}
+
+impl<'a> RecordParts<'a> {
+    /// From the members the canonical check found (see
+    /// [`StatementParts::from_members`]).
+    fn from_members(text: &'a str, members: &jcs::Members<'a>) -> Option<Self> {
+        let top = members.at_depth(1)?;
+        let mut top = top.iter();
+        let mut next = |name: &[u8]| top.next().filter(|m| m.name == name);
+        let (format, prev, recorded_at, seq, signature, statement) = (
+            next(b"format")?,
+            next(b"prev")?,
+            next(b"recorded_at")?,
+            next(b"seq")?,
+            next(b"signature")?,
+            next(b"statement")?,
+        );
+        if top.next().is_some() {
+            return None;
+        }
+        let statement_text = statement.raw(text)?;
+        if !statement_text.starts_with('{') {
+            return None;
+        }
+        // The statement is the only object among the record's values, so
+        // the members two levels deep are exactly its own, in order.
+        Some(RecordParts {
+            format: format.int(text)?,
+            prev: prev.plain_str(text)?,
+            recorded_at: recorded_at.plain_str(text)?,
+            seq: u64::try_from(seq.int(text)?).ok()?,
+            signature: signature.plain_str(text)?,
+            statement: StatementParts::from_members(text, &members.at_depth(2)?)?,
+            statement_text,
+        })
+    }
+
+    /// From serde's reading of `text`.
+    fn from_strict(text: &'a str, w: StrictRecord<'a>) -> Option<Self> {
+        // The statement's bytes: the text between `"statement":` and the
+        // record's closing brace. In canonical form the member right before
+        // it is `signature`, whose string serde borrowed from `text` (so it
+        // holds no escape): the statement starts just after it.
+        let signature_end = (w.signature.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?
+            + w.signature.len();
+        let marker = "\",\"statement\":";
+        let start = signature_end + marker.len();
+        if text.get(signature_end..start)? != marker {
+            return None;
+        }
+        Some(RecordParts {
+            format: w.format,
+            prev: w.prev,
+            recorded_at: w.recorded_at,
+            seq: w.seq,
+            signature: w.signature,
+            statement: w.statement.into(),
+            statement_text: text.get(start..text.len() - 1)?,
+        })
+    }
 }
 
 #[derive(serde::Deserialize)]

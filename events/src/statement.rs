@@ -365,7 +365,14 @@ impl Statement {
     /// The fast path of [`Statement::parse`]: [`jcs::is_canonical_simple`],
     /// then [`Statement::decode_simple`].
     pub fn parse_simple(bytes: &[u8]) -> Option<Statement> {
-        jcs::canonical_simple_text(bytes).and_then(Statement::decode_simple)
+        let (text, members) = jcs::canonical_simple_members(bytes)?;
+        let top = members
+            .at_depth(1)
+            .and_then(|m| StatementParts::from_members(text, &m));
+        match top {
+            Some(w) => Statement::from_strict(w),
+            None => Statement::decode_simple(text),
+        }
     }
 
     /// Decodes bytes that [`jcs::is_canonical_simple`] accepted (alone or as
@@ -378,12 +385,13 @@ impl Statement {
     /// verdict and the message, so this path can only accept what that one
     /// accepts (a test compares them on every generated statement).
     pub(crate) fn decode_simple(text: &str) -> Option<Statement> {
-        Statement::from_strict(serde_json::from_str(text).ok()?)
+        Statement::from_strict(serde_json::from_str::<StrictStatement>(text).ok()?.into())
     }
 
-    /// The checks of [`Statement::decode_simple`] on members serde has read
-    /// (a record reads its statement's members in the same pass as its own).
-    pub(crate) fn from_strict(w: StrictStatement<'_>) -> Option<Statement> {
+    /// The checks of [`Statement::decode_simple`] on members read by serde
+    /// or by position (a record's or an envelope's statement is read in the
+    /// same pass as its container).
+    pub(crate) fn from_strict(w: StatementParts<'_>) -> Option<Statement> {
         if w.format != FORMAT_VERSION {
             return None;
         }
@@ -391,7 +399,7 @@ impl Statement {
         let on_behalf_of = match w.on_behalf_of {
             None => None,
             Some(raw) => {
-                let party: Party = serde_json::from_str(raw.get()).ok()?;
+                let party: Party = serde_json::from_str(raw).ok()?;
                 match &party {
                     Party::Body(id) | Party::Enterprise(id) => {
                         crate::vocab::Id::new(id.clone()).ok()?;
@@ -401,7 +409,7 @@ impl Statement {
                 Some(party)
             }
         };
-        let body = w.body.get();
+        let body = w.body;
         if !body.starts_with('{') {
             return None;
         }
@@ -568,22 +576,62 @@ impl Envelope {
 impl Envelope {
     /// The fast path of [`Envelope::parse`] (see [`Statement::parse_simple`]).
     pub fn parse_simple(bytes: &[u8]) -> Option<Envelope> {
-        let text = jcs::canonical_simple_text(bytes)?;
-        let w: StrictEnvelope = serde_json::from_str(text).ok()?;
-        let recorded_at = match w.recorded_at {
+        // As for a record (`Record::parse_simple`): the canonical check
+        // finds the members, and serde reads them only when it must.
+        let (text, members) = jcs::canonical_simple_members(bytes)?;
+        let (recorded_at, signature, statement_text, statement) =
+            match envelope_members(text, &members) {
+                Some(w) => w,
+                None => {
+                    let w: StrictEnvelope = serde_json::from_str(text).ok()?;
+                    let statement_text = w.statement.get();
+                    let statement: StrictStatement = serde_json::from_str(statement_text).ok()?;
+                    (w.recorded_at, w.signature, statement_text, statement.into())
+                }
+            };
+        let recorded_at = match recorded_at {
             None => None,
             Some(t) => Some(Timestamp::parse(t).ok()?),
         };
-        let statement_text = w.statement.get();
         Some(Envelope {
             signed: SignedStatement {
-                statement: Statement::decode_simple(statement_text)?,
+                statement: Statement::from_strict(statement)?,
                 bytes: statement_text.as_bytes().to_vec(),
-                signature: codec::unb64::<64>(w.signature)?,
+                signature: codec::unb64::<64>(signature)?,
             },
             recorded_at,
         })
     }
+}
+
+/// An envelope's `recorded_at`, signature, statement text and statement
+/// members, from the members the canonical check found (see
+/// [`StatementParts::from_members`]).
+type EnvelopeParts<'a> = (Option<&'a str>, &'a str, &'a str, StatementParts<'a>);
+
+fn envelope_members<'a>(text: &'a str, members: &jcs::Members<'a>) -> Option<EnvelopeParts<'a>> {
+    let top = members.at_depth(1)?;
+    let mut top = top.iter();
+    let (recorded_at, signature) = match top.next()? {
+        m if m.name == b"recorded_at" => (Some(m.plain_str(text)?), top.next()?),
+        m => (None, m),
+    };
+    let statement = top.next()?;
+    if signature.name != b"signature" || statement.name != b"statement" || top.next().is_some() {
+        return None;
+    }
+    let statement_text = statement.raw(text)?;
+    if !statement_text.starts_with('{') {
+        return None;
+    }
+    // The statement is the only object among the envelope's values, so the
+    // members two levels deep are exactly its own, in order.
+    Some((
+        recorded_at,
+        signature.plain_str(text)?,
+        statement_text,
+        StatementParts::from_members(text, &members.at_depth(2)?)?,
+    ))
 }
 
 /// A member that, when present, must hold a `T`: unlike a plain `Option`, an
@@ -615,6 +663,94 @@ pub(crate) struct StrictStatement<'a> {
     schema: u32,
     #[serde(rename = "type")]
     kind: &'a str,
+}
+
+/// A statement's members as a fast path reads them: by serde
+/// ([`StrictStatement`]) or by position ([`StatementParts::from_members`]).
+pub(crate) struct StatementParts<'a> {
+    actor: &'a str,
+    body: &'a str,
+    format: i64,
+    id: &'a str,
+    issued_at: &'a str,
+    occurred_at: &'a str,
+    on_behalf_of: Option<&'a str>,
+    origin: std::borrow::Cow<'a, str>,
+    schema: u32,
+    kind: &'a str,
+}
+
+impl<'a> From<StrictStatement<'a>> for StatementParts<'a> {
+    fn from(w: StrictStatement<'a>) -> Self {
+        StatementParts {
+            actor: w.actor,
+            body: w.body.get(),
+            format: w.format,
+            id: w.id,
+            issued_at: w.issued_at,
+            occurred_at: w.occurred_at,
+            on_behalf_of: w.on_behalf_of.map(|r| r.get()),
+            origin: w.origin,
+            schema: w.schema,
+            kind: w.kind,
+        }
+    }
+}
+
+impl<'a> StatementParts<'a> {
+    /// The members [`StrictStatement`] reads, from the statement's members
+    /// as the canonical check found them (`members`: exactly the
+    /// statement's, in order). `None` where they are not exactly what
+    /// serde would read into it, which then reads them (a string with an
+    /// escape, say): never a different answer.
+    pub(crate) fn from_members(text: &'a str, members: &[jcs::Member<'a>]) -> Option<Self> {
+        let (actor, body, format, id, issued_at, occurred_at, rest) = match members {
+            [a, b, f, i, is, oc, rest @ ..] => (a, b, f, i, is, oc, rest),
+            _ => return None,
+        };
+        let (on_behalf_of, origin, schema, kind) = match rest {
+            [o, s, t] => (None, o, s, t),
+            [p, o, s, t] if p.name == b"on_behalf_of" => (Some(p.raw(text)?), o, s, t),
+            _ => return None,
+        };
+        let names: [&[u8]; 9] = [
+            b"actor",
+            b"body",
+            b"format",
+            b"id",
+            b"issued_at",
+            b"occurred_at",
+            b"origin",
+            b"schema",
+            b"type",
+        ];
+        let found = [
+            actor,
+            body,
+            format,
+            id,
+            issued_at,
+            occurred_at,
+            origin,
+            schema,
+            kind,
+        ];
+        if found.iter().zip(names).any(|(m, n)| m.name != n) {
+            return None;
+        }
+        Some(StatementParts {
+            actor: actor.plain_str(text)?,
+            body: body.raw(text)?,
+            format: format.int(text)?,
+            id: id.plain_str(text)?,
+            issued_at: issued_at.plain_str(text)?,
+            occurred_at: occurred_at.plain_str(text)?,
+            on_behalf_of,
+            origin: std::borrow::Cow::Borrowed(origin.plain_str(text)?),
+            schema: u32::try_from(schema.int(text)?).ok()?,
+            kind: kind.plain_str(text)?,
+        })
+    }
 }
 
 /// A submission's members, for [`Envelope::parse_simple`].
