@@ -296,7 +296,7 @@ impl Statement {
                     serde_json::from_value::<Party>(to_serde(p)).map_err(|e| bad(e.to_string()))?;
                 match &party {
                     Party::Body(id) | Party::Enterprise(id) => {
-                        crate::vocab::Id::new(id.clone()).map_err(bad)?;
+                        crate::vocab::Id::parse(id).map_err(bad)?;
                     }
                     Party::Authority | Party::Ledger => {
                         return Err(bad(
@@ -402,7 +402,7 @@ impl Statement {
                 let party: Party = serde_json::from_str(raw).ok()?;
                 match &party {
                     Party::Body(id) | Party::Enterprise(id) => {
-                        crate::vocab::Id::new(id.clone()).ok()?;
+                        crate::vocab::Id::parse(id).ok()?;
                     }
                     Party::Authority | Party::Ledger => return None,
                 }
