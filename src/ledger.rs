@@ -552,10 +552,15 @@ fn granted_keys(inputs: &[Vec<u8>], into: &mut HashMap<KeyId, VerifyingKey>) {
 
 /// One committed record's index entries: statement id → seq and content
 /// hash, and one key per subject it names.
-fn index_entries(out: &mut Vec<(Vec<u8>, Vec<u8>)>, seq: u64, stmt: &Statement, stmt_bytes: &[u8]) {
+fn index_entries(
+    out: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    seq: u64,
+    stmt: &Statement,
+    content: &[u8; 32],
+) {
     let mut v = Vec::with_capacity(40);
     v.extend_from_slice(&be(seq));
-    v.extend_from_slice(&Statement::content_hash(stmt_bytes));
+    v.extend_from_slice(content);
     out.push((key_with(b"i:", stmt.id.as_bytes()), v));
     subject_keys(seq, stmt, |k| out.push((k, Vec::new())));
 }
@@ -771,7 +776,12 @@ impl Ledger {
         let mut prev_head = GENESIS_PREV;
         if done == 0 {
             let mut kv = Vec::new();
-            index_entries(&mut kv, 0, &genesis.signed.statement, &genesis.signed.bytes);
+            index_entries(
+                &mut kv,
+                0,
+                &genesis.signed.statement,
+                &Statement::content_hash(&genesis.signed.bytes),
+            );
             write_index(&db, kv, 1)?;
             done = 1;
         }
@@ -780,7 +790,12 @@ impl Ledger {
             let mut kv = Vec::with_capacity(4 * (end - done) as usize);
             for seq in done..end {
                 let r = read(seq)?;
-                index_entries(&mut kv, seq, &r.signed.statement, &r.signed.bytes);
+                index_entries(
+                    &mut kv,
+                    seq,
+                    &r.signed.statement,
+                    &Statement::content_hash(&r.signed.bytes),
+                );
             }
             write_index(&db, kv, end)?;
             done = end;
@@ -1638,7 +1653,8 @@ impl std::ops::DerefMut for StagingGuard<'_> {
 struct Indexed {
     seq: u64,
     statement: Statement,
-    bytes: Vec<u8>,
+    /// The statement's content hash (its idempotency check).
+    content: [u8; 32],
 }
 
 /// Writes the derived index off the acknowledgement path, many batches at a
@@ -1675,7 +1691,7 @@ fn run_indexer(
             let last = pending.last().map_or(0, |r| r.seq + 1);
             let mut kv = Vec::with_capacity(pending.len() * 4);
             for r in &pending {
-                index_entries(&mut kv, r.seq, &r.statement, &r.bytes);
+                index_entries(&mut kv, r.seq, &r.statement, &r.content);
             }
             if let Err(e) = write_index(&db, kv, last) {
                 // The index is derived: report and let the next open rebuild it.
@@ -1700,7 +1716,9 @@ struct Staged {
     chain_hash: ChainHash,
     frame_offset: usize,
     statement: Statement,
-    bytes: Vec<u8>,
+    /// The statement's content hash, computed once for the idempotency
+    /// check and kept for the index.
+    content: [u8; 32],
 }
 
 /// The batch being built.
@@ -1996,14 +2014,12 @@ impl Sequencer {
             self.ids.poll(&self.shared);
             for s in staged {
                 self.ids.committed(&s.statement.id);
-                self.recent_ids.insert(
-                    s.statement.id.clone(),
-                    (s.seq, Statement::content_hash(&s.bytes)),
-                );
+                self.recent_ids
+                    .insert(s.statement.id.clone(), (s.seq, s.content));
                 batch.push(Indexed {
                     seq: s.seq,
                     statement: s.statement,
-                    bytes: s.bytes,
+                    content: s.content,
                 });
             }
             if let Some(tx) = &self.indexer {
@@ -2159,7 +2175,7 @@ impl Sequencer {
             chain_hash,
             frame_offset,
             statement: env.signed.statement,
-            bytes: env.signed.bytes,
+            content,
         });
         b.seq += 1;
         b.prev = chain_hash;

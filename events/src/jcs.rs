@@ -1875,7 +1875,14 @@ mod tests {
             .list()
             .expect("all found")
             .iter()
-            .map(|m| (m.depth, std::str::from_utf8(m.name).unwrap(), m.raw(t).unwrap(), m.escaped))
+            .map(|m| {
+                (
+                    m.depth,
+                    std::str::from_utf8(m.name).unwrap(),
+                    m.raw(t).unwrap(),
+                    m.escaped,
+                )
+            })
             .collect();
         assert_eq!(
             got,
