@@ -597,14 +597,16 @@ pub fn canonical_simple_text(input: &[u8]) -> Option<&str> {
 /// an envelope's and its statement's), found in the same pass: a decoder
 /// then reads them by position instead of parsing the text again.
 #[must_use]
-pub fn canonical_simple_members(input: &[u8]) -> Option<(&str, Members<'_>)> {
+pub fn canonical_simple_members<'a>(input: &'a [u8], members: &mut Members<'a>) -> Option<&'a str> {
     let text = std::str::from_utf8(input).ok()?;
+    members.len = 0;
+    members.overflow = false;
     let mut c = SimpleCheck {
         b: input,
         i: 0,
-        spans: Members::default(),
+        spans: members,
     };
-    (c.value(0) && c.i == input.len()).then_some((text, c.spans))
+    (c.value(0) && c.i == input.len()).then_some(text)
 }
 
 /// A member of an object one or two levels deep, as found by
@@ -675,34 +677,9 @@ impl<'a> Members<'a> {
         (!self.overflow).then(|| &self.list[..self.len])
     }
 
-    /// The members at `depth`, in text order, when every member was found
-    /// and there are at most [`PICKED_MAX`] of them.
-    pub fn at_depth(&self, depth: u8) -> Option<Picked<'a>> {
-        let mut p = Picked {
-            list: [Member::default(); PICKED_MAX],
-            len: 0,
-        };
-        for m in self.list()?.iter().filter(|m| m.depth == depth) {
-            *p.list.get_mut(p.len)? = *m;
-            p.len += 1;
-        }
-        Some(p)
-    }
-}
-
-/// Members [`Members::at_depth`] picks out at most: a statement has ten.
-pub const PICKED_MAX: usize = 12;
-
-/// The members of one depth (see [`Members::at_depth`]); a slice.
-pub struct Picked<'a> {
-    list: [Member<'a>; PICKED_MAX],
-    len: usize,
-}
-
-impl<'a> std::ops::Deref for Picked<'a> {
-    type Target = [Member<'a>];
-    fn deref(&self) -> &[Member<'a>] {
-        &self.list[..self.len]
+    /// The members at `depth`, in text order, when every member was found.
+    pub fn at(&self, depth: u8) -> Option<impl Iterator<Item = &Member<'a>>> {
+        Some(self.list()?.iter().filter(move |m| m.depth == depth))
     }
 }
 
@@ -719,7 +696,7 @@ impl<'a> Spans<'a> for NoSpans {
     fn member(&mut self, _: Member<'a>) {}
 }
 
-impl<'a> Spans<'a> for Members<'a> {
+impl<'a> Spans<'a> for &mut Members<'a> {
     fn member(&mut self, m: Member<'a>) {
         if m.depth > 2 {
             return;
@@ -1869,7 +1846,8 @@ mod tests {
     #[test]
     fn members_are_found_with_their_exact_values() {
         let text = r#"{"a":1,"b":{"c":"x\ny","d":[{"e":{"f":2}}],"g":-7},"h":"plain"}"#;
-        let (t, m) = canonical_simple_members(text.as_bytes()).expect("canonical");
+        let mut m = Members::default();
+        let t = canonical_simple_members(text.as_bytes(), &mut m).expect("canonical");
         assert_eq!(t, text);
         let got: Vec<(u8, &str, &str, bool)> = m
             .list()
@@ -1896,20 +1874,24 @@ mod tests {
             ]
         );
         // `e` is three levels deep (inside an array inside `b`): not listed.
-        let top = m.at_depth(1).expect("few");
+        let top: Vec<_> = m.at(1).expect("all found").collect();
         assert_eq!(top.len(), 3);
         assert_eq!(top[2].plain_str(t), Some("plain"));
-        assert_eq!(m.at_depth(2).expect("few")[0].plain_str(t), None, "escaped");
-        assert_eq!(m.at_depth(2).expect("few")[2].int(t), Some(-7));
+        let inner: Vec<_> = m.at(2).expect("all found").collect();
+        assert_eq!(inner[0].plain_str(t), None, "escaped");
+        assert_eq!(inner[2].int(t), Some(-7));
         assert_eq!(top[1].int(t), None, "an object is not an integer");
         let many: String = (0..=MEMBERS_MAX)
             .map(|i| format!("\"k{i:03}\":{i}"))
             .collect::<Vec<_>>()
             .join(",");
         let many = format!("{{{many}}}");
-        let (_, m) = canonical_simple_members(many.as_bytes()).expect("canonical");
-        assert!(m.list().is_none() && m.at_depth(1).is_none());
-        assert!(canonical_simple_members(b"{\"b\":1,\"a\":2}").is_none());
+        canonical_simple_members(many.as_bytes(), &mut m).expect("canonical");
+        assert!(m.list().is_none() && m.at(1).is_none());
+        assert!(canonical_simple_members(b"{\"b\":1,\"a\":2}", &mut m).is_none());
+        // A later text starts afresh.
+        canonical_simple_members(b"{\"a\":1}", &mut m).expect("canonical");
+        assert_eq!(m.list().map(<[_]>::len), Some(1));
     }
 
     /// Every single-byte deletion, duplication and substitution (by the bytes

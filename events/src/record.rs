@@ -177,7 +177,8 @@ impl Record {
         // One pass checks the canonical form and finds the members of the
         // record and of its statement; serde reads them only when they are
         // not in the layout the ledger writes.
-        let (text, members) = jcs::canonical_simple_members(bytes)?;
+        let mut members = jcs::Members::default();
+        let text = jcs::canonical_simple_members(bytes, &mut members)?;
         let w = match RecordParts::from_members(text, &members) {
             Some(w) => w,
             None => RecordParts::from_strict(text, serde_json::from_str(text).ok()?)?,
@@ -398,8 +399,7 @@ impl<'a> RecordParts<'a> {
     /// From the members the canonical check found (see
     /// [`StatementParts::from_members`]).
     fn from_members(text: &'a str, members: &jcs::Members<'a>) -> Option<Self> {
-        let top = members.at_depth(1)?;
-        let mut top = top.iter();
+        let mut top = members.at(1)?;
         let mut next = |name: &[u8]| top.next().filter(|m| m.name == name);
         let (format, prev, recorded_at, seq, signature, statement) = (
             next(b"format")?,
@@ -424,7 +424,7 @@ impl<'a> RecordParts<'a> {
             recorded_at: recorded_at.plain_str(text)?,
             seq: u64::try_from(seq.int(text)?).ok()?,
             signature: signature.plain_str(text)?,
-            statement: StatementParts::from_members(text, &members.at_depth(2)?)?,
+            statement: StatementParts::from_members(text, members.at(2)?)?,
             statement_text,
         })
     }

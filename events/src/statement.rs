@@ -365,10 +365,11 @@ impl Statement {
     /// The fast path of [`Statement::parse`]: [`jcs::is_canonical_simple`],
     /// then [`Statement::decode_simple`].
     pub fn parse_simple(bytes: &[u8]) -> Option<Statement> {
-        let (text, members) = jcs::canonical_simple_members(bytes)?;
+        let mut members = jcs::Members::default();
+        let text = jcs::canonical_simple_members(bytes, &mut members)?;
         let top = members
-            .at_depth(1)
-            .and_then(|m| StatementParts::from_members(text, &m));
+            .at(1)
+            .and_then(|m| StatementParts::from_members(text, m));
         match top {
             Some(w) => Statement::from_strict(w),
             None => Statement::decode_simple(text),
@@ -578,7 +579,8 @@ impl Envelope {
     pub fn parse_simple(bytes: &[u8]) -> Option<Envelope> {
         // As for a record (`Record::parse_simple`): the canonical check
         // finds the members, and serde reads them only when it must.
-        let (text, members) = jcs::canonical_simple_members(bytes)?;
+        let mut members = jcs::Members::default();
+        let text = jcs::canonical_simple_members(bytes, &mut members)?;
         let (recorded_at, signature, statement_text, statement) =
             match envelope_members(text, &members) {
                 Some(w) => w,
@@ -610,8 +612,7 @@ impl Envelope {
 type EnvelopeParts<'a> = (Option<&'a str>, &'a str, &'a str, StatementParts<'a>);
 
 fn envelope_members<'a>(text: &'a str, members: &jcs::Members<'a>) -> Option<EnvelopeParts<'a>> {
-    let top = members.at_depth(1)?;
-    let mut top = top.iter();
+    let mut top = members.at(1)?;
     let (recorded_at, signature) = match top.next()? {
         m if m.name == b"recorded_at" => (Some(m.plain_str(text)?), top.next()?),
         m => (None, m),
@@ -630,7 +631,7 @@ fn envelope_members<'a>(text: &'a str, members: &jcs::Members<'a>) -> Option<Env
         recorded_at,
         signature.plain_str(text)?,
         statement_text,
-        StatementParts::from_members(text, &members.at_depth(2)?)?,
+        StatementParts::from_members(text, members.at(2)?)?,
     ))
 }
 
@@ -703,39 +704,26 @@ impl<'a> StatementParts<'a> {
     /// statement's, in order). `None` where they are not exactly what
     /// serde would read into it, which then reads them (a string with an
     /// escape, say): never a different answer.
-    pub(crate) fn from_members(text: &'a str, members: &[jcs::Member<'a>]) -> Option<Self> {
-        let (actor, body, format, id, issued_at, occurred_at, rest) = match members {
-            [a, b, f, i, is, oc, rest @ ..] => (a, b, f, i, is, oc, rest),
-            _ => return None,
-        };
-        let (on_behalf_of, origin, schema, kind) = match rest {
-            [o, s, t] => (None, o, s, t),
-            [p, o, s, t] if p.name == b"on_behalf_of" => (Some(p.raw(text)?), o, s, t),
-            _ => return None,
-        };
-        let names: [&[u8]; 9] = [
-            b"actor",
-            b"body",
-            b"format",
-            b"id",
-            b"issued_at",
-            b"occurred_at",
-            b"origin",
-            b"schema",
-            b"type",
-        ];
-        let found = [
-            actor,
-            body,
-            format,
-            id,
-            issued_at,
-            occurred_at,
-            origin,
-            schema,
-            kind,
-        ];
-        if found.iter().zip(names).any(|(m, n)| m.name != n) {
+    pub(crate) fn from_members<'m>(
+        text: &'a str,
+        members: impl Iterator<Item = &'m jcs::Member<'a>>,
+    ) -> Option<Self>
+    where
+        'a: 'm,
+    {
+        let mut members = members.peekable();
+        let mut take = |name: &[u8]| members.next_if(|m| m.name == name);
+        let (actor, body, format, id, issued_at, occurred_at) = (
+            take(b"actor")?,
+            take(b"body")?,
+            take(b"format")?,
+            take(b"id")?,
+            take(b"issued_at")?,
+            take(b"occurred_at")?,
+        );
+        let on_behalf_of = take(b"on_behalf_of");
+        let (origin, schema, kind) = (take(b"origin")?, take(b"schema")?, take(b"type")?);
+        if members.next().is_some() {
             return None;
         }
         Some(StatementParts {
@@ -745,7 +733,10 @@ impl<'a> StatementParts<'a> {
             id: id.plain_str(text)?,
             issued_at: issued_at.plain_str(text)?,
             occurred_at: occurred_at.plain_str(text)?,
-            on_behalf_of,
+            on_behalf_of: match on_behalf_of {
+                Some(m) => Some(m.raw(text)?),
+                None => None,
+            },
             origin: std::borrow::Cow::Borrowed(origin.plain_str(text)?),
             schema: u32::try_from(schema.int(text)?).ok()?,
             kind: kind.plain_str(text)?,
