@@ -294,6 +294,7 @@ fn write_lines<W: Write>(w: &mut W, m: &Model) -> Result<()> {
         promise_settlements: Default::default(),
         inspections_conducted: Default::default(),
         projects_by_city: Default::default(),
+        conducted_by_enterprise: Default::default(),
     };
     serde_json::to_writer(&mut *w, &head)?;
     w.write_all(b"\n").map_err(io_err("writing"))?;

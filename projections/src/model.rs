@@ -33,6 +33,7 @@ use events::vocab::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 pub use crate::table::Table;
 
@@ -933,6 +934,11 @@ pub struct Model {
     /// city → business date of signing → projects.
     #[serde(skip)]
     pub projects_by_city: ByKeyAndDate,
+    /// enterprise (as each inspection names it) → business date of conduct
+    /// → inspections, so that [`Model::assess_conduct`] reads the inspections
+    /// of one year and one window, not all an enterprise ever had.
+    #[serde(skip)]
+    pub conducted_by_enterprise: ByKeyAndDate,
 }
 
 /// An event type, held as its kind (one byte) and written as its wire name
@@ -1077,32 +1083,41 @@ impl Model {
         let registered = existing.is_some_and(|i| i.registered.is_some());
         let date = occurred_at.shanghai_date();
         let window = i64::from(self.parameters.inspection_repeat_window_days);
-        let mut repeats_of = Vec::new();
         let mut same_year = 0u32;
-        for other_id in self
-            .inspections_by_enterprise
-            .get(&c.enterprise)
-            .into_iter()
-            .flatten()
-        {
-            if *other_id == c.inspection {
-                continue;
-            }
-            let Some(other) = self.inspections.get(other_id) else {
-                continue;
+        // (seq of the conduct, inspection): reported in the order conducted.
+        let mut repeats: Vec<(u64, &Id)> = Vec::new();
+        if let Some(by_date) = self.conducted_by_enterprise.get(&c.enterprise) {
+            // The other inspections conducted on the dates of `range`.
+            let others = |range: (Bound<Date>, Bound<Date>)| {
+                by_date.range(range).flat_map(|(_, slots)| {
+                    slots
+                        .iter()
+                        .filter_map(|&slot| self.inspections.at(slot))
+                        .filter(|other| other.id != c.inspection)
+                        .filter_map(|other| other.conducted.as_ref().map(|done| (other, done)))
+                })
             };
-            let Some(done) = &other.conducted else {
-                continue;
-            };
-            let other_date = done.at.date();
-            if other_date.year() == date.year() {
-                same_year = same_year.saturating_add(1);
+            let bound = |d: Result<Date, _>| d.map_or(Bound::Unbounded, Bound::Included);
+            let year = date.year();
+            for (_, done) in others((
+                bound(Date::from_ymd(year, 1, 1)),
+                bound(Date::from_ymd(year, 12, 31)),
+            )) {
+                if done.at.date().year() == year {
+                    same_year = same_year.saturating_add(1);
+                }
             }
-            let apart = (date.days_since_epoch() - other_date.days_since_epoch()).abs();
-            if apart <= window && overlap(&c.items, &done.items) {
-                repeats_of.push(other_id.clone());
+            for (other, done) in
+                others((bound(date.add_days(-window)), bound(date.add_days(window))))
+            {
+                let apart = (date.days_since_epoch() - done.at.date().days_since_epoch()).abs();
+                if apart <= window && overlap(&c.items, &done.items) {
+                    repeats.push((done.at.seq, &other.id));
+                }
             }
         }
+        repeats.sort_unstable_by_key(|(seq, _)| *seq);
+        let repeats_of: Vec<Id> = repeats.into_iter().map(|(_, id)| id.clone()).collect();
         let yearly_count = same_year.saturating_add(1);
         ConductAssessment {
             unapproved: !approved && !emergency,
@@ -1229,6 +1244,7 @@ impl Model {
         self.promise_settlements.clear();
         self.inspections_conducted.clear();
         self.projects_by_city.clear();
+        self.conducted_by_enterprise.clear();
         fn ids<T>(m: &Table<T>) -> Vec<Id> {
             m.keys().cloned().collect()
         }
@@ -1289,6 +1305,12 @@ impl Model {
             add_slot(
                 &mut self.inspections_conducted,
                 &i.department,
+                c.at.date(),
+                slot,
+            );
+            add_slot(
+                &mut self.conducted_by_enterprise,
+                &i.enterprise,
                 c.at.date(),
                 slot,
             );

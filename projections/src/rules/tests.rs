@@ -1250,6 +1250,52 @@ fn r13_no_repeat_without_overlap_or_outside_the_window() {
         .is_empty());
 }
 
+/// Repeats are named in the order the inspections were conducted (seq),
+/// not by their business dates, and a conduct recorded earlier but dated
+/// later in the year still counts towards the yearly cap; a model whose
+/// read indexes were rebuilt (as after loading a snapshot) answers the same.
+#[test]
+fn r13_repeats_in_conduct_order_and_the_cap_over_the_whole_year() {
+    let mut w = World::hunan();
+    let p = RuleParameters {
+        inspection_yearly_cap: 3,
+        ..RuleParameters::default()
+    };
+    w.ok(
+        &root(),
+        "2006-01-05",
+        RuleParametersSet {
+            parameters: p,
+            basis: text("test"),
+        },
+    );
+    // Conducted first, dated after the second.
+    w.compliant_inspection("i1", "zz-aic", "taizinai", &["fire"], "2006-06-20");
+    w.compliant_inspection("i2", "zz-tax", "taizinai", &["fire"], "2006-06-01");
+    // Another year and outside the window (180 days): neither counts nor repeats.
+    w.compliant_inspection("i0", "zz-aic", "taizinai", &["fire"], "2005-06-01");
+    let mut rebuilt = w.model.clone();
+    rebuilt.rebuild_indexes();
+    assert_eq!(rebuilt, w.model);
+    let c = conducted("i3", "zz-quality", "taizinai", &["fire"]);
+    let at = when("2006-06-10");
+    let a = w.model.assess_conduct(&c, at);
+    assert_eq!(a.repeats_of, vec![id("i1"), id("i2")]);
+    assert_eq!(a.yearly_count, 3);
+    assert!(!a.over_cap);
+    assert_eq!(rebuilt.assess_conduct(&c, at), a);
+    let flags = w.compliant_inspection("i3", "zz-quality", "taizinai", &["fire"], "2006-06-10");
+    assert_eq!(flags, vec![Flag::InspectionRepeated, Flag::OpensCase]);
+    assert_eq!(
+        w.model.inspections[&id("i3")].repeats_of,
+        vec![id("i1"), id("i2")]
+    );
+    // The fourth of 2006, dated in December: over the cap of three.
+    let flags = w.compliant_inspection("i4", "zz-aic", "taizinai", &["tax"], "2006-12-31");
+    assert_eq!(flags, vec![Flag::InspectionOverCap, Flag::OpensCase]);
+    assert_eq!(w.model.inspections[&id("i4")].yearly_count, 4);
+}
+
 #[test]
 fn inspection_over_the_yearly_cap_is_flagged() {
     let mut w = World::hunan();
