@@ -33,7 +33,6 @@ use events::vocab::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
 pub use crate::table::Table;
 
@@ -934,11 +933,12 @@ pub struct Model {
     /// city → business date of signing → projects.
     #[serde(skip)]
     pub projects_by_city: ByKeyAndDate,
-    /// enterprise (as each inspection names it) → business date of conduct
-    /// → inspections, so that [`Model::assess_conduct`] reads the inspections
-    /// of one year and one window, not all an enterprise ever had.
+    /// enterprise (as each inspection names it) → (business date of
+    /// conduct, slot) of its conducted inspections, sorted, so that
+    /// [`Model::assess_conduct`] reads the inspections of one year and one
+    /// window, not all an enterprise ever had (16 bytes an inspection).
     #[serde(skip)]
-    pub conducted_by_enterprise: ByKeyAndDate,
+    pub conducted_by_enterprise: BTreeMap<Id, Vec<(Date, u32)>>,
 }
 
 /// An event type, held as its kind (one byte) and written as its wire name
@@ -1086,30 +1086,27 @@ impl Model {
         let mut same_year = 0u32;
         // (seq of the conduct, inspection): reported in the order conducted.
         let mut repeats: Vec<(u64, &Id)> = Vec::new();
-        if let Some(by_date) = self.conducted_by_enterprise.get(&c.enterprise) {
-            // The other inspections conducted on the dates of `range`.
-            let others = |range: (Bound<Date>, Bound<Date>)| {
-                by_date.range(range).flat_map(|(_, slots)| {
-                    slots
-                        .iter()
-                        .filter_map(|&slot| self.inspections.at(slot))
-                        .filter(|other| other.id != c.inspection)
-                        .filter_map(|other| other.conducted.as_ref().map(|done| (other, done)))
-                })
+        if let Some(dated) = self.conducted_by_enterprise.get(&c.enterprise) {
+            // The other inspections conducted from `lo` to `hi` (a bound
+            // that is no date is open).
+            let others = |lo: Result<Date, _>, hi: Result<Date, _>| {
+                let from = lo.map_or(0, |lo| dated.partition_point(|(d, _)| *d < lo));
+                let to = hi.map_or(dated.len(), |hi| dated.partition_point(|(d, _)| *d <= hi));
+                dated
+                    .get(from..to.max(from))
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|&(_, slot)| self.inspections.at(slot))
+                    .filter(|other| other.id != c.inspection)
+                    .filter_map(|other| other.conducted.as_ref().map(|done| (other, done)))
             };
-            let bound = |d: Result<Date, _>| d.map_or(Bound::Unbounded, Bound::Included);
             let year = date.year();
-            for (_, done) in others((
-                bound(Date::from_ymd(year, 1, 1)),
-                bound(Date::from_ymd(year, 12, 31)),
-            )) {
+            for (_, done) in others(Date::from_ymd(year, 1, 1), Date::from_ymd(year, 12, 31)) {
                 if done.at.date().year() == year {
                     same_year = same_year.saturating_add(1);
                 }
             }
-            for (other, done) in
-                others((bound(date.add_days(-window)), bound(date.add_days(window))))
-            {
+            for (other, done) in others(date.add_days(-window), date.add_days(window)) {
                 let apart = (date.days_since_epoch() - done.at.date().days_since_epoch()).abs();
                 if apart <= window && overlap(&c.items, &done.items) {
                     repeats.push((done.at.seq, &other.id));
@@ -1308,12 +1305,13 @@ impl Model {
                 c.at.date(),
                 slot,
             );
-            add_slot(
-                &mut self.conducted_by_enterprise,
-                &i.enterprise,
-                c.at.date(),
-                slot,
-            );
+            let dated = self
+                .conducted_by_enterprise
+                .entry(i.enterprise.clone())
+                .or_default();
+            if let Err(at) = dated.binary_search(&(c.at.date(), slot)) {
+                dated.insert(at, (c.at.date(), slot));
+            }
         }
     }
 
