@@ -1223,11 +1223,12 @@ fn r13_repeated_inspection_by_any_department_within_the_window_is_flagged() {
     assert_eq!(w.model.inspections[&id("i2")].repeats_of, vec![id("i1")]);
 }
 
-#[test]
-fn r13_no_repeat_without_overlap_or_outside_the_window() {
+/// The Hunan world with the yearly inspection cap set to `cap` (other
+/// parameters at their defaults) on 2006-01-05.
+fn hunan_with_yearly_cap(cap: u32) -> World {
     let mut w = World::hunan();
     let p = RuleParameters {
-        inspection_yearly_cap: 10,
+        inspection_yearly_cap: cap,
         ..RuleParameters::default()
     };
     w.ok(
@@ -1238,6 +1239,12 @@ fn r13_no_repeat_without_overlap_or_outside_the_window() {
             basis: text("test"),
         },
     );
+    w
+}
+
+#[test]
+fn r13_no_repeat_without_overlap_or_outside_the_window() {
+    let mut w = hunan_with_yearly_cap(10);
     w.compliant_inspection("i1", "zz-aic", "taizinai", &["fire"], "2006-01-10");
     assert!(w
         .compliant_inspection("i2", "zz-aic", "taizinai", &["tax"], "2006-01-20")
@@ -1256,19 +1263,7 @@ fn r13_no_repeat_without_overlap_or_outside_the_window() {
 /// read indexes were rebuilt (as after loading a snapshot) answers the same.
 #[test]
 fn r13_repeats_in_conduct_order_and_the_cap_over_the_whole_year() {
-    let mut w = World::hunan();
-    let p = RuleParameters {
-        inspection_yearly_cap: 3,
-        ..RuleParameters::default()
-    };
-    w.ok(
-        &root(),
-        "2006-01-05",
-        RuleParametersSet {
-            parameters: p,
-            basis: text("test"),
-        },
-    );
+    let mut w = hunan_with_yearly_cap(3);
     // Conducted first, dated after the second.
     w.compliant_inspection("i1", "zz-aic", "taizinai", &["fire"], "2006-06-20");
     w.compliant_inspection("i2", "zz-tax", "taizinai", &["fire"], "2006-06-01");
