@@ -163,8 +163,8 @@ fn every_body_kind_serializes_in_canonical_member_order() {
     assert!(missing.is_empty(), "no body of {missing:?} was checked");
 }
 
-/// Single-byte changes at pseudo-random places of records and envelopes:
-/// same verdict, same decoded value, same refusal code and message.
+/// Single-byte changes at pseudo-random places of records, envelopes and bare
+/// statements: same verdict, same decoded value, same refusal code and message.
 #[test]
 fn fast_parse_equals_the_reference_on_mutations() {
     let envs = generated();
@@ -180,7 +180,7 @@ fn fast_parse_equals_the_reference_on_mutations() {
         let env = &envs[next(envs.len())];
         let e = Envelope::parse(env).expect("generated envelope");
         let rec = as_record(&e, 5);
-        for base in [env.clone(), rec] {
+        for base in [env.clone(), rec, e.signed.bytes.clone()] {
             let mut m = base.clone();
             let at = next(m.len());
             match next(3) {
@@ -192,6 +192,7 @@ fn fast_parse_equals_the_reference_on_mutations() {
             }
             same(Envelope::parse(&m), Envelope::parse_by_tree(&m), &m);
             same(Record::parse(&m), Record::parse_by_tree(&m), &m);
+            same(Statement::parse(&m), Statement::parse_by_tree(&m), &m);
             if let Some(d) = Record::decode_by_position(&m) {
                 assert_eq!(
                     Ok(d),
