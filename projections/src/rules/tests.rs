@@ -1800,3 +1800,92 @@ fn r12_a_body_that_referred_a_case_onward_cannot_assign_it_back_to_itself() {
         RuleCode::CaseNotResponsible,
     );
 }
+
+/// The counts of row `rule` of the rule evidence at the end of 2006.
+fn evidence_of(w: &World, rule: &str) -> Vec<(String, u64)> {
+    let at = events::time::Timestamp::parse("2006-12-31T16:00:00.000Z").expect("time");
+    crate::evidence::rule_evidence(&w.model, &crate::calendar::Calendar::builtin(), at, 2006)
+        .into_iter()
+        .find(|r| r.rule == rule)
+        .expect("a row of the rule table")
+        .evidence
+        .into_iter()
+        .map(|e| (e.what, e.count))
+        .collect()
+}
+
+#[test]
+fn r2_urgent_case_without_a_same_day_on_site_response_is_counted() {
+    let mut w = World::hunan();
+    let urgent = |case: &str| ComplaintFiled {
+        urgent: true,
+        ..filed(case, "taizinai")
+    };
+    let reply = |case: &str, on_site: bool| FirstReplySent {
+        case: id(case),
+        on_site,
+        summary: text("went to the site"),
+    };
+    for case in ["c1", "c2", "c3", "c4"] {
+        w.ok(&centre(), D, urgent(case));
+        w.ok(&centre(), D, accepted(case));
+    }
+    w.ok(&centre(), D, filed("c5", "taizinai"));
+    w.ok(&centre(), D, accepted("c5"));
+    // On site the day it was filed: the rule kept.
+    w.ok(&centre(), D, reply("c1", true));
+    // On site a working day later, or the same day but not on site, or not
+    // answered at all: each an urgent case without a same-day response.
+    w.ok(&centre(), "2006-02-27", reply("c2", true));
+    w.ok(&centre(), D, reply("c3", false));
+    // Not urgent: R2 does not count it either way.
+    w.ok(&centre(), "2006-02-27", reply("c5", false));
+    assert!(w.model.cases[&id("c1")].urgent && !w.model.cases[&id("c5")].urgent);
+    assert_eq!(
+        evidence_of(&w, "R2"),
+        [
+            (
+                "urgent cases answered on site the day they were filed".to_string(),
+                1
+            ),
+            (
+                "urgent cases without a same-day on-site response (flag)".to_string(),
+                3
+            ),
+        ]
+    );
+}
+
+#[test]
+fn r10_major_case_without_a_provincial_body_involved_is_counted() {
+    let mut w = World::hunan();
+    let major = |case: &str, e: &str| ComplaintFiled {
+        major: true,
+        ..filed(case, e)
+    };
+    // Taken in by the provincial centre and referred on: the province is involved.
+    w.ok(&centre(), D, major("c1", "taizinai"));
+    w.ok(&centre(), D, accepted("c1"));
+    w.ok(&centre(), D, referred("c1", "zz-office"));
+    // Filed by the enterprise and taken on by its city's office alone.
+    w.ok(&ent("dushi"), D, major("c2", "dushi"));
+    w.ok(&key("cs-office", &[Role::Intake]), D, accepted("c2"));
+    let before = evidence_of(&w, "R10");
+    assert_eq!(
+        before,
+        [
+            ("major cases with a provincial body involved".to_string(), 1),
+            (
+                "major cases without provincial involvement (flag)".to_string(),
+                1
+            ),
+        ]
+    );
+    // Referred to the provincial office: now involved too.
+    w.ok(
+        &key("cs-office", &[Role::Intake]),
+        D,
+        referred("c2", "province-office"),
+    );
+    assert_eq!(evidence_of(&w, "R10")[1].1, 0);
+}
