@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 /// The code version of the persisted model. Bump it whenever `Model` or what
 /// `Model::apply` derives changes: a store of another version is rebuilt.
-pub const PROJECTION_VERSION: u32 = 2;
+pub const PROJECTION_VERSION: u32 = 3;
 /// The snapshot file in the data directory, and its name while written.
 pub const FILE: &str = "projection.snap";
 const TMP: &str = "projection.snap.tmp";
@@ -282,7 +282,6 @@ fn write_lines<W: Write>(w: &mut W, m: &Model) -> Result<()> {
         cases: Default::default(),
         promises: Default::default(),
         inspections: Default::default(),
-        inspections_by_enterprise: m.inspections_by_enterprise.clone(),
         projects: Default::default(),
         monitoring_points: m.monitoring_points.clone(),
         evaluation_feedback: m.evaluation_feedback.clone(),

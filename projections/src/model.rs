@@ -903,8 +903,6 @@ pub struct Model {
     pub cases: Table<Case>,
     pub promises: Table<Promise>,
     pub inspections: Table<Inspection>,
-    /// Conducted inspections by enterprise, in order of conduct.
-    pub inspections_by_enterprise: BTreeMap<Id, Vec<Id>>,
     pub projects: Table<Project>,
     /// city → year → enterprise → monitoring point (R22).
     pub monitoring_points: BTreeMap<Id, BTreeMap<u32, BTreeMap<Id, MonitoringPoint>>>,
@@ -1908,11 +1906,6 @@ impl Model {
         insp.repeats_of = a.repeats_of.into();
         insp.yearly_count = a.yearly_count;
         insp.touch(rec);
-        let enterprise = insp.enterprise.clone();
-        self.inspections_by_enterprise
-            .entry(enterprise)
-            .or_default()
-            .push(c.inspection.clone());
     }
 
     fn apply_correction(&mut self, rec: &Applied, at: At, c: &events::vocab::Correction) {
