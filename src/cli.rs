@@ -849,7 +849,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
             let body = body
                 .map(|b| events::vocab::Id::new(b).map_err(|e| anyhow!("--body: {e}")))
                 .transpose()?;
-            let rows = projections::views::promise_list(&folded.model, query, body.as_ref(), at);
+            let cal = projections::calendar::Calendar::builtin();
+            let rows =
+                projections::views::promise_list(&folded.model, &cal, query, body.as_ref(), at);
             print_read(json, &folded, &at, "promises", serde_json::to_value(&rows)?)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -290,6 +290,18 @@ pub fn rule_evidence(model: &Model, cal: &Calendar, at: Timestamp, year: i32) ->
             refusal_codes: &[],
             evidence: vec![
                 ev("service commitments", promises.iter().filter(|p| p.form == PromiseForm::ServiceCommitment).count()),
+                ev("service commitments on their published clock", promises.iter().filter(|p| p.clock_working_days.is_some()).count()),
+                ev(
+                    "service commitments past their published clock, still open (flag)",
+                    promises
+                        .iter()
+                        .filter(|p| {
+                            p.clock_working_days.is_some()
+                                && matches!(p.status, PromiseStatus::Made | PromiseStatus::Varied)
+                                && views::promise_overdue(&views::promise_due(cal, p), at)
+                        })
+                        .count(),
+                ),
                 ev("cases owned by the first body contacted", count(&|c| c.responsible.is_some())),
             ],
         },

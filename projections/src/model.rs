@@ -493,6 +493,12 @@ pub struct Promise {
     pub form: PromiseForm,
     pub terms: Text,
     pub due: Option<Date>,
+    /// R16–R19: a service commitment made without a due date runs on its
+    /// published clock, the `approval_working_days` in force when it was
+    /// made (a later change of the parameter does not move it). The views,
+    /// which hold the calendar, count its due date (`views::promise_due`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_working_days: Option<u32>,
     pub amount: Option<Fen>,
     pub document: Text,
     pub made: At,
@@ -1522,6 +1528,9 @@ impl Model {
                         form: p.form,
                         terms: p.terms.clone(),
                         due: p.due,
+                        clock_working_days: (p.form == PromiseForm::ServiceCommitment
+                            && p.due.is_none())
+                        .then_some(self.parameters.approval_working_days),
                         amount: p.amount,
                         document: p.document.clone(),
                         made: at,

@@ -54,6 +54,30 @@ impl Due {
     }
 }
 
+/// A promise's due date: the one it names, or, for a service commitment on
+/// its published clock (R16–R19), that many working days after the day it
+/// was made; neither for a promise without a date.
+pub fn promise_due(cal: &Calendar, p: &crate::model::Promise) -> Due {
+    match (p.due, p.clock_working_days) {
+        (Some(d), _) => Due {
+            date: Some(d),
+            unknown: None,
+        },
+        (None, Some(n)) => Due::of(cal.add_working_days(p.made.date(), n)),
+        (None, None) => Due {
+            date: None,
+            unknown: None,
+        },
+    }
+}
+
+/// Whether the due day of `due` ended at or before `at` (never when unknown).
+pub fn promise_overdue(due: &Due, at: Timestamp) -> bool {
+    due.date
+        .and_then(|d| Timestamp::from_shanghai_date_end(d).ok())
+        .is_some_and(|end| end <= at)
+}
+
 /// An integer rate: `numerator / denominator` (0/0 when nothing counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Ratio {
@@ -964,7 +988,10 @@ pub struct PromiseLine {
     pub body: Id,
     pub body_bound_today: Id,
     pub status: crate::model::PromiseStatus,
+    /// The due date (see [`promise_due`]).
     pub due: Option<Date>,
+    /// Why a due date on the published clock is unknown (beyond the calendar).
+    pub due_unknown: Option<String>,
     pub compensation_paid: Fen,
 }
 
@@ -1013,13 +1040,17 @@ pub fn enterprise_view(
             .promises
             .values()
             .filter(|p| p.beneficiary.as_ref() == Some(enterprise))
-            .map(|p| PromiseLine {
-                id: p.id.clone(),
-                body: p.body.clone(),
-                body_bound_today: model.body_bound_today(p),
-                status: p.status,
-                due: p.due,
-                compensation_paid: p.compensation_paid,
+            .map(|p| {
+                let due = promise_due(cal, p);
+                PromiseLine {
+                    id: p.id.clone(),
+                    body: p.body.clone(),
+                    body_bound_today: model.body_bound_today(p),
+                    status: p.status,
+                    due: due.date,
+                    due_unknown: due.unknown,
+                    compensation_paid: p.compensation_paid,
+                }
             })
             .collect(),
         inspections: model
@@ -1058,7 +1089,10 @@ pub struct PromiseListLine {
     pub beneficiary: Option<Id>,
     pub form: events::vocab::PromiseForm,
     pub status: crate::model::PromiseStatus,
+    /// The due date (see [`promise_due`]).
     pub due: Option<Date>,
+    /// Why a due date on the published clock is unknown (beyond the calendar).
+    pub due_unknown: Option<String>,
     pub overdue: bool,
     pub excuse: Option<events::vocab::Excuse>,
     /// The breach was excused by a forbidden reason (art. 31): itself a violation.
@@ -1071,6 +1105,7 @@ pub struct PromiseListLine {
 /// `body` (any when `None`), in id order, judged at `at`.
 pub fn promise_list(
     model: &Model,
+    cal: &Calendar,
     query: Option<PromiseQuery>,
     body: Option<&Id>,
     at: Timestamp,
@@ -1081,10 +1116,8 @@ pub fn promise_list(
         .values()
         .map(|p| {
             let open = matches!(p.status, S::Made | S::Varied);
-            let overdue = open
-                && p.due
-                    .and_then(|d| Timestamp::from_shanghai_date_end(d).ok())
-                    .is_some_and(|end| end <= at);
+            let due = promise_due(cal, p);
+            let overdue = open && promise_overdue(&due, at);
             PromiseListLine {
                 id: p.id.clone(),
                 body: p.body.clone(),
@@ -1092,7 +1125,8 @@ pub fn promise_list(
                 beneficiary: p.beneficiary.clone(),
                 form: p.form,
                 status: p.status,
-                due: p.due,
+                due: due.date,
+                due_unknown: due.unknown,
                 overdue,
                 excuse: p.breach.as_ref().map(|b| b.excuse),
                 forbidden_excuse: p.breach.as_ref().is_some_and(|b| b.forbidden),

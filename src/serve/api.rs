@@ -1146,9 +1146,10 @@ async fn promises(
     };
     let body = q.body.as_deref().map(|b| id_of("body", b)).transpose()?;
     let read = q.read.clone();
+    let app2 = app.clone();
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
         let at = at_or(&read, ctx.last_recorded_at)?;
-        let rows = views::promise_list(m, status, body.as_ref(), at);
+        let rows = views::promise_list(m, &app2.calendar, status, body.as_ref(), at);
         Ok(ctx.envelope(
             &at,
             "promises",

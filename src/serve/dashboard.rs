@@ -414,18 +414,24 @@ async fn overdue(
                 .filter(|v| !v.overdue.is_empty())
                 .take(app.limits.page_max)
                 .collect();
-            let promises: Vec<views::PromiseLine> =
-                views::promise_list(m, Some(views::PromiseQuery::Overdue), None, at)
-                    .into_iter()
-                    .map(|p| views::PromiseLine {
-                        id: p.id,
-                        body: p.body,
-                        body_bound_today: p.body_bound_today,
-                        status: p.status,
-                        due: p.due,
-                        compensation_paid: p.compensation_paid,
-                    })
-                    .collect();
+            let promises: Vec<views::PromiseLine> = views::promise_list(
+                m,
+                &app.calendar,
+                Some(views::PromiseQuery::Overdue),
+                None,
+                at,
+            )
+            .into_iter()
+            .map(|p| views::PromiseLine {
+                id: p.id,
+                body: p.body,
+                body_bound_today: p.body_bound_today,
+                status: p.status,
+                due: p.due,
+                due_unknown: p.due_unknown,
+                compensation_paid: p.compensation_paid,
+            })
+            .collect();
             Ok(("逾期 overdue".to_string(), (cases, promises)))
         },
         |p, (cases, promises)| html::overdue(p, cases, promises),

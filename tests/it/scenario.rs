@@ -300,13 +300,19 @@ fn scenario_flags_and_measures_are_visible() {
     assert_eq!(ratio(&changde.promises_kept), (0, 1));
     assert_eq!(changde.compensation_paid.get(), 1_200_000 * 100);
     assert_eq!(ratio(&changde.accountability_follow_through), (1, 1));
-    let breached = views::promise_list(m, Some(PromiseQuery::Breached), None, at);
+    let breached = views::promise_list(
+        m,
+        &Calendar::builtin(),
+        Some(PromiseQuery::Breached),
+        None,
+        at,
+    );
     assert_eq!(breached.len(), 1);
     assert_eq!(breached[0].excuse, Some(Excuse::ChangeOfGovernment));
     assert!(breached[0].forbidden_excuse);
 
     // Reorganisation: the successor inherits and keeps the promise.
-    let all = views::promise_list(m, None, None, at);
+    let all = views::promise_list(m, &Calendar::builtin(), None, None, at);
     let yiy = all.iter().find(|p| p.id == id("yiy-2006-agency")).unwrap();
     assert_eq!(yiy.body, id("yiyang.jingxie"));
     assert_eq!(yiy.body_bound_today, id("yiyang.shangwu"));

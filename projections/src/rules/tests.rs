@@ -1889,3 +1889,110 @@ fn r10_major_case_without_a_provincial_body_involved_is_counted() {
     );
     assert_eq!(evidence_of(&w, "R10")[1].1, 0);
 }
+
+/// R16–R19: a service commitment without a due date runs on its published
+/// clock, the approval working days in force when it was made, counted on
+/// the official calendar; a later change of the parameter moves only later
+/// commitments, a named due date wins, and past the calendar the due date
+/// is unknown, never guessed.
+#[test]
+fn r16_r19_service_commitment_runs_on_its_published_clock() {
+    use crate::calendar::Calendar;
+    use crate::views::{promise_list, PromiseQuery};
+    let mut w = World::hunan();
+    let service = |p: &str, due: Option<&str>| PromiseMade {
+        form: PromiseForm::ServiceCommitment,
+        due: due.map(|d| events::time::Date::parse(d).expect("date")),
+        ..promise_made(p, "zz-office", Some("taizinai"))
+    };
+    // Thursday before the 2006 National Day holiday: three working days
+    // are Fri 09-29, Sat 09-30 (a working day) and Sun 10-08.
+    w.ok(&promisor("zz-office"), "2006-09-28", service("s1", None));
+    w.ok(
+        &promisor("zz-office"),
+        "2006-09-28",
+        service("s2", Some("2006-09-29")),
+    );
+    w.ok(
+        &promisor("zz-office"),
+        "2006-09-28",
+        promise_made("c1", "zz-office", Some("taizinai")),
+    );
+    let p = RuleParameters {
+        approval_working_days: 10,
+        ..RuleParameters::default()
+    };
+    w.ok(
+        &root(),
+        "2006-09-28",
+        RuleParametersSet {
+            parameters: p,
+            basis: text("test"),
+        },
+    );
+    w.ok(&promisor("zz-office"), "2006-09-28", service("s3", None));
+    w.ok(&promisor("zz-office"), "2026-12-30", service("s4", None));
+    let cal = Calendar::builtin();
+    let at = |t: &str| events::time::Timestamp::parse(t).expect("time");
+    let list = |t: &str| promise_list(&w.model, &cal, None, None, at(t));
+    let line = |t: &str, p: &str| list(t).into_iter().find(|l| l.id == id(p)).expect("listed");
+    let day = |d: &str| Some(events::time::Date::parse(d).expect("date"));
+    assert_eq!(
+        line("2006-10-08T04:00:00.000Z", "s1").due,
+        day("2006-10-08")
+    );
+    assert!(!line("2006-10-08T04:00:00.000Z", "s1").overdue);
+    assert!(
+        line("2006-10-08T16:00:00.000Z", "s1").overdue,
+        "the due day ended"
+    );
+    assert_eq!(
+        line("2006-10-08T04:00:00.000Z", "s2").due,
+        day("2006-09-29")
+    );
+    assert_eq!(line("2006-10-08T04:00:00.000Z", "c1").due, None);
+    // Ten working days from 09-28 under the parameter in force when made.
+    assert_eq!(
+        line("2006-10-08T04:00:00.000Z", "s3").due,
+        day("2006-10-17")
+    );
+    let beyond = line("2006-10-08T04:00:00.000Z", "s4");
+    assert_eq!(beyond.due, None);
+    assert!(beyond.due_unknown.is_some() && !beyond.overdue);
+    let overdue: Vec<_> = promise_list(
+        &w.model,
+        &cal,
+        Some(PromiseQuery::Overdue),
+        None,
+        at("2006-10-09T04:00:00.000Z"),
+    )
+    .into_iter()
+    .map(|l| l.id)
+    .collect();
+    assert_eq!(overdue, vec![id("s1"), id("s2")]);
+    // Kept in time: no longer counted as past its clock.
+    w.ok(
+        &promisor("zz-office"),
+        "2006-10-08",
+        PromiseKept {
+            promise: id("s1"),
+            summary: text("approved"),
+        },
+    );
+    let counts = evidence_of(&w, "R16–R19");
+    assert_eq!(
+        counts[1],
+        (
+            "service commitments on their published clock".to_string(),
+            3
+        )
+    );
+    assert_eq!(
+        counts[2],
+        (
+            "service commitments past their published clock, still open (flag)".to_string(),
+            1
+        ),
+        "s3 (due 10-17) is past it at the end of 2006; s1 was kept; s4 is beyond the calendar"
+    );
+}
