@@ -1996,3 +1996,112 @@ fn r16_r19_service_commitment_runs_on_its_published_clock() {
         "s3 (due 10-17) is past it at the end of 2006; s1 was kept; s4 is beyond the calendar"
     );
 }
+
+/// Modern addition (国发〔2016〕76号): a broken commitment stays on the
+/// record, listed among the breaches of the body bound today (the successor
+/// after a reorganisation) and counted in the rule evidence.
+#[test]
+fn modern_broken_commitments_stay_on_the_government_integrity_record() {
+    use crate::views::{promise_list, PromiseQuery};
+    let mut w = World::hunan();
+    for p in ["p1", "p2"] {
+        w.ok(
+            &promisor("zz-office"),
+            D,
+            promise_made(p, "zz-office", Some("taizinai")),
+        );
+    }
+    w.ok(
+        &promisor("zz-office"),
+        "2006-03-01",
+        breached("p1", Excuse::ChangeOfGovernment),
+    );
+    w.body(
+        "zz-commerce",
+        BodyKind::CityOffice,
+        Some("zhuzhou"),
+        None,
+        D,
+    );
+    w.ok(
+        &root(),
+        "2006-04-01",
+        BodyReorganised {
+            body: id("zz-office"),
+            kind: Reorganisation::MergedInto,
+            successor: id("zz-commerce"),
+            basis: text("2006 institutional reform"),
+        },
+    );
+    let at = events::time::Timestamp::parse("2006-12-31T16:00:00.000Z").expect("time");
+    let cal = crate::calendar::Calendar::builtin();
+    let on_record = promise_list(
+        &w.model,
+        &cal,
+        Some(PromiseQuery::Breached),
+        Some(&id("zz-commerce")),
+        at,
+    );
+    assert_eq!(on_record.len(), 1);
+    assert_eq!(
+        (&on_record[0].id, &on_record[0].body),
+        (&id("p1"), &id("zz-office"))
+    );
+    assert!(on_record[0].forbidden_excuse);
+    assert_eq!(
+        evidence_of(&w, "modern: government-integrity record"),
+        [("broken commitments on record".to_string(), 1)]
+    );
+}
+
+/// Modern addition (the 12345 hotline cycle): accepted, dispatched,
+/// answered, resolved, rated by a follow-up call and closed, the case is
+/// scored in its city's record by response, resolution and satisfaction.
+#[test]
+fn modern_12345_cycle_is_scored_by_response_resolution_and_satisfaction() {
+    let mut w = World::hunan();
+    w.file_and_refer("c1", "taizinai", "zz-office", D);
+    w.ok(
+        &handler("zz-office"),
+        "2006-02-27",
+        FirstReplySent {
+            case: id("c1"),
+            on_site: false,
+            summary: text("received; under way"),
+        },
+    );
+    w.ok(&handler("zz-office"), "2006-03-10", resolved("c1", 500_000));
+    w.ok(
+        &follow_up(),
+        "2006-03-12",
+        rated("c1", Rating::Satisfied, RatingSource::FollowUpCall),
+    );
+    w.ok(&handler("zz-office"), "2006-03-13", closed("c1"));
+    assert_eq!(w.model.cases[&id("c1")].state, CaseState::Closed);
+    let at = events::time::Timestamp::parse("2006-12-31T16:00:00.000Z").expect("time");
+    let day = |d: &str| events::time::Date::parse(d).expect("date");
+    let r = crate::views::city_record(
+        &w.model,
+        &crate::calendar::Calendar::builtin(),
+        &id("zhuzhou"),
+        day("2006-01-01"),
+        day("2006-12-31"),
+        at,
+    );
+    let q = |r: crate::views::Ratio| (r.numerator, r.denominator);
+    assert_eq!(r.received, 1);
+    assert_eq!(q(r.first_reply_on_time), (1, 1), "response");
+    assert_eq!(
+        (q(r.closure), q(r.result_on_time)),
+        ((1, 1), (1, 1)),
+        "resolution"
+    );
+    assert_eq!(
+        (q(r.satisfaction_strict), q(r.satisfaction_broad)),
+        ((1, 1), (1, 1))
+    );
+    assert_eq!(
+        evidence_of(&w, "modern: the 12345 cycle"),
+        [("ratings from a follow-up call".to_string(), 1)]
+    );
+}
