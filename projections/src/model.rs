@@ -1134,7 +1134,14 @@ impl Model {
     /// in a fixed order, with [`Flag::OpensCase`] last when an inspection
     /// flag means a derived complaint must be appended.
     pub fn flags_for(&self, rec: &Applied) -> Vec<Flag> {
+        self.flags_and_conduct(rec).0
+    }
+
+    /// [`Model::flags_for`] with the assessment of a first conduct it was
+    /// derived from, so that `apply` assesses an inspection once.
+    fn flags_and_conduct(&self, rec: &Applied) -> (Vec<Flag>, Option<ConductAssessment>) {
         let mut flags = Vec::new();
+        let mut conduct = None;
         match &rec.statement.event {
             Event::InspectionConducted(c) => {
                 if self
@@ -1142,7 +1149,7 @@ impl Model {
                     .get(&c.inspection)
                     .is_some_and(|i| i.conducted.is_some())
                 {
-                    return flags;
+                    return (flags, None);
                 }
                 let a = self.assess_conduct(c, rec.statement.occurred_at);
                 if a.unapproved {
@@ -1157,6 +1164,7 @@ impl Model {
                 if a.over_cap {
                     flags.push(Flag::InspectionOverCap);
                 }
+                conduct = Some(a);
             }
             Event::InspectionFeeDemanded(f) if self.inspections.contains_key(&f.inspection) => {
                 flags.push(Flag::FeeDemanded);
@@ -1192,7 +1200,7 @@ impl Model {
         }) {
             flags.push(Flag::OpensCase);
         }
-        flags
+        (flags, conduct)
     }
 
     /// The trigger a record with these flags leaves for a derived case, or
@@ -1327,7 +1335,7 @@ impl Model {
 
     fn apply_record(&mut self, rec: &Applied) {
         let at = At::of(rec);
-        let flags = self.flags_for(rec);
+        let (flags, conduct) = self.flags_and_conduct(rec);
         if let Some(t) = self.derived_trigger_of(rec, &flags) {
             self.derived_triggers.insert(rec.seq, t);
         }
@@ -1644,7 +1652,11 @@ impl Model {
                     });
                 }
             }),
-            Event::InspectionConducted(c) => self.apply_conducted(rec, at, c),
+            Event::InspectionConducted(c) => {
+                if let Some(a) = conduct {
+                    self.apply_conducted(rec, at, c, a);
+                }
+            }
             Event::InspectionFeeDemanded(f) => self.on_inspection(&f.inspection, rec, |i| {
                 i.fees.push(Fee {
                     at,
@@ -1871,15 +1883,15 @@ impl Model {
         }
     }
 
-    fn apply_conducted(&mut self, rec: &Applied, at: At, c: &InspectionConducted) {
-        if self
-            .inspections
-            .get(&c.inspection)
-            .is_some_and(|i| i.conducted.is_some())
-        {
-            return;
-        }
-        let a = self.assess_conduct(c, rec.statement.occurred_at);
+    /// A first conduct of an inspection, with its assessment against the
+    /// state before it (a second conduct has none and changes nothing).
+    fn apply_conducted(
+        &mut self,
+        rec: &Applied,
+        at: At,
+        c: &InspectionConducted,
+        a: ConductAssessment,
+    ) {
         let insp = self
             .inspections
             .entry(c.inspection.clone())
