@@ -482,7 +482,7 @@ mod tests {
     }
 
     #[test]
-    fn domain_table_reply_within_three_working_days() {
+    fn r1_domain_table_reply_within_three_working_days() {
         // Sat 01-28 and Sun 02-05 are working days around the Spring Festival.
         assert_eq!(wd("2006-01-27", 3), Ok(date("2006-02-06")));
         // Sat 04-29 and Sun 04-30 are worked, 05-01..05-07 are off.
@@ -493,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn domain_table_result_within_thirty_days() {
+    fn r3_domain_table_result_within_thirty_days() {
         // Day 30 is 2006-10-01, inside the National Day holiday (10-01..10-07).
         assert_eq!(days("2006-09-01", 30), Ok(date("2006-10-08")));
         // Day 30 is Sunday 2006-03-26, an ordinary day off.
@@ -501,7 +501,7 @@ mod tests {
     }
 
     #[test]
-    fn domain_table_extension_notices_and_cap() {
+    fn r4_domain_table_extension_notices_and_cap() {
         let c = cal();
         let result_due = c.add_days(date("2006-02-24"), 30).expect("covered");
         assert_eq!(result_due, date("2006-03-27"));

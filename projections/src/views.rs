@@ -1234,7 +1234,7 @@ mod tests {
     }
 
     #[test]
-    fn domain_example_due_dates_with_extension() {
+    fn r1_r3_r4_domain_example_due_dates_with_extension() {
         let mut w = World::hunan();
         w.file_and_refer("c1", "taizinai", "zz-office", "2006-02-24");
         let v = view(&w, "c1", end("2006-02-24", 1));
@@ -1285,7 +1285,7 @@ mod tests {
     }
 
     #[test]
-    fn overdue_flags_before_and_after_each_due_day() {
+    fn r1_r3_overdue_flags_before_and_after_each_due_day() {
         let mut w = World::hunan();
         w.file_and_refer("c1", "taizinai", "zz-office", "2006-02-24");
         // The reply due day is 03-01: the last millisecond is still in time.

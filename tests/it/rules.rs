@@ -69,14 +69,26 @@ fn r13_an_unapproved_inspection_is_recorded_flagged_and_opens_a_case_signed_by_t
         "signed by the system key named in genesis"
     );
     assert_eq!(l.head().size, r.seq + 2);
-    // Nobody else may file a derived case.
+    // Nobody else may file a derived case: not the registrar (no such
+    // role), not even the enterprise it is about.
     let forged = f.sign(&f.registrar, Event::ComplaintFiled(c.clone()));
-    assert!(l.submit(&forged).is_err());
+    let e = l.submit(&forged).unwrap_err();
+    assert_eq!(e.code, Code::KeyNotAuthorised, "{e}");
+    let ent = f.enterprise_key(&l);
+    let size = l.head().size;
+    let mut own = c.clone();
+    own.case = id("auto-forged");
+    let e = l
+        .submit(&f.sign(&ent, Event::ComplaintFiled(own)))
+        .unwrap_err();
+    assert_eq!(e.code, Code::RuleViolated);
+    assert!(e.message.starts_with("derived_case_reserved"), "{e}");
+    assert_eq!(l.head().size, size, "nothing appended");
     drop(l);
     audit::verify_data_dir(&f.data(), AuditOptions::default()).unwrap();
     // Reopening rebuilds the model: the trigger has its case, no second one is made.
     let l = f.open();
-    assert_eq!(l.head().size, r.seq + 2);
+    assert_eq!(l.head().size, size);
 }
 
 #[test]
@@ -84,10 +96,12 @@ fn statement_ids_of_derived_records_are_reserved_for_the_ledger() {
     let (f, l) = Fixture::new();
     let mut s = f.statement(&f.registrar, f.body("x"));
     s.id = "auto:99".into();
+    let before = l.head().size;
     let e = l
         .submit(&s.sign(&f.registrar).to_envelope(None))
         .unwrap_err();
     assert_eq!(e.code, Code::MalformedStatement, "{e}");
+    assert_eq!(l.head().size, before, "nothing appended");
 }
 
 #[test]

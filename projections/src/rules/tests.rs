@@ -563,6 +563,45 @@ fn r6_report_to_government_by_responsible_centre_or_supervisor() {
     assert_eq!(w.model.cases[&id("c1")].reported_to_government.len(), 2);
 }
 
+/// R6: a major case not (yet) reported to the government is flagged in the
+/// rule evidence; once the responsible body reports it, it counts as reported.
+#[test]
+fn r6_major_case_not_reported_to_the_government_is_flagged() {
+    let mut w = World::hunan();
+    let major = ComplaintFiled {
+        major: true,
+        ..filed("c1", "taizinai")
+    };
+    w.ok(&centre(), D, major);
+    w.ok(&centre(), D, accepted("c1"));
+    w.ok(&centre(), D, referred("c1", "zz-office"));
+    // An ordinary case is neither reported nor flagged.
+    w.file_and_refer("c2", "dushi", "cs-office", D);
+    assert_eq!(
+        evidence_of(&w, "R6"),
+        [
+            ("major cases reported to the government".to_string(), 0),
+            ("major cases not reported (flag)".to_string(), 1),
+        ]
+    );
+    w.ok(
+        &handler("zz-office"),
+        D,
+        ReportedToGovernment {
+            case: id("c1"),
+            to: id("zhuzhou"),
+            summary: text("major case"),
+        },
+    );
+    assert_eq!(
+        evidence_of(&w, "R6"),
+        [
+            ("major cases reported to the government".to_string(), 1),
+            ("major cases not reported (flag)".to_string(), 0),
+        ]
+    );
+}
+
 #[test]
 fn r9_joint_handling_names_registered_bodies() {
     let mut w = World::hunan();
@@ -1401,6 +1440,18 @@ fn r20_project_milestones_move_forward() {
         (p.status, p.progress),
         (ProjectStatus::Completed, ProjectStatus::Completed)
     );
+    // One leader and one tracker, named when signed, followed to the end:
+    // every milestone is on the project's own timeline.
+    assert_eq!(
+        (p.leader.as_str(), p.tracker.as_str()),
+        ("leader", "tracker")
+    );
+    assert_eq!(p.milestones.len(), 4);
+    assert_eq!(p.timeline.len(), 5);
+    assert_eq!(
+        evidence_of(&w, "R20"),
+        [("projects with a named leader".to_string(), 1)]
+    );
     w.refused(
         &tracker,
         D,
@@ -1423,7 +1474,28 @@ fn r21_project_needs_a_registered_enterprise_and_city() {
         project: id("x1"),
         amount: fen(1),
     };
-    w.refused(&tracker, D, funds, RuleCode::UnknownProject);
+    w.refused(&tracker, D, funds.clone(), RuleCode::UnknownProject);
+    // The investor on file, the project's ledger with its named tracker,
+    // and the funds as they arrive.
+    w.ok(&tracker, D, signed("x1"));
+    w.ok(&tracker, D, funds.clone());
+    w.ok(
+        &tracker,
+        D,
+        ProjectFundsArrived {
+            project: id("x1"),
+            amount: fen(2_500),
+        },
+    );
+    let p = &w.model.projects[&id("x1")];
+    assert_eq!(p.tracker.as_str(), "tracker");
+    assert_eq!((p.funds.len(), p.funds_arrived), (2, fen(2_501)));
+    assert_eq!(p.enterprise, id("liancheng"));
+    let r21 = evidence_of(&w, "R21");
+    assert!(
+        r21.contains(&("projects with a named tracker".to_string(), 1)),
+        "{r21:?}"
+    );
 }
 
 #[test]
@@ -1455,6 +1527,111 @@ fn r22_monitoring_point_once_per_city_and_year_from_its_own_city() {
         D,
         point("zz-office", "taizinai", 2006),
         RuleCode::UnknownCity,
+    );
+}
+
+/// R22: a city meets the minimum with 10 monitoring points for the year;
+/// one named after 30 November counts but is flagged as filed late.
+#[test]
+fn r22_ten_monitoring_points_filed_by_30_november_meet_the_minimum() {
+    let mut w = World::hunan();
+    let evaluator = key("province-office", &[Role::Evaluator]);
+    for n in 0..10 {
+        w.enterprise(&format!("zz-ent-{n}"), "zhuzhou", D);
+    }
+    let point = |e: &str, county: &str| MonitoringPointNamed {
+        city: id("zhuzhou"),
+        enterprise: id(e),
+        county: text(county),
+        year: 2006,
+    };
+    let record = |w: &World| {
+        let day = |d: &str| events::time::Date::parse(d).expect("date");
+        crate::views::city_record(
+            &w.model,
+            &crate::calendar::Calendar::builtin(),
+            &id("zhuzhou"),
+            day("2006-01-01"),
+            day("2006-12-31"),
+            events::time::Timestamp::parse("2006-12-31T15:59:59.999Z").expect("time"),
+        )
+        .monitoring
+    };
+    for n in 0..9 {
+        w.ok(
+            &evaluator,
+            "2006-11-30",
+            point(&format!("zz-ent-{n}"), &format!("county-{}", n % 4)),
+        );
+    }
+    let m = record(&w);
+    assert_eq!((m.count, m.minimum, m.meets_minimum), (9, 10, false));
+    w.ok(&evaluator, "2006-12-01", point("zz-ent-9", "county-9"));
+    let m = record(&w);
+    assert_eq!((m.count, m.meets_minimum), (10, true));
+    assert_eq!(m.distinct_counties, 5);
+    assert_eq!(
+        (
+            m.filed_by_deadline.numerator,
+            m.filed_by_deadline.denominator
+        ),
+        (9, 10)
+    );
+    assert_eq!(
+        evidence_of(&w, "R22"),
+        [
+            ("monitoring points named for the year".to_string(), 10),
+            ("monitoring points filed late (flag)".to_string(), 1),
+        ]
+    );
+}
+
+/// R23: the evaluation scores the five dimensions, each the mean of its
+/// ratings weighted by respondents, combined with the weights in force.
+#[test]
+fn r23_five_dimensions_make_the_evaluation_score() {
+    let mut w = World::hunan();
+    let evaluator = key("province-office", &[Role::Evaluator]);
+    let fb = |dimension: Dimension, rating: u32, respondents: u32| EvaluationFeedbackRecorded {
+        source: FeedbackSource::Questionnaire,
+        city: id("zhuzhou"),
+        year: 2006,
+        dimension,
+        rating,
+        respondents,
+    };
+    w.ok(&evaluator, D, fb(Dimension::ServiceAwareness, 90, 3));
+    w.ok(&evaluator, D, fb(Dimension::ServiceAwareness, 70, 1));
+    w.ok(&evaluator, D, fb(Dimension::ServiceAttitude, 80, 2));
+    w.ok(&evaluator, D, fb(Dimension::SystemImplementation, 60, 5));
+    w.ok(&evaluator, D, fb(Dimension::LawEnforcement, 100, 1));
+    w.ok(&evaluator, D, fb(Dimension::ComplaintHandling, 50, 4));
+    let e = crate::views::evaluation(&w.model, &id("zhuzhou"), 2006);
+    let got: Vec<(Dimension, u64, u64)> = e
+        .dimensions
+        .iter()
+        .map(|d| (d.dimension, d.mean_permille, d.respondents))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Dimension::ServiceAwareness, 850, 4),
+            (Dimension::ServiceAttitude, 800, 2),
+            (Dimension::SystemImplementation, 600, 5),
+            (Dimension::LawEnforcement, 1000, 1),
+            (Dimension::ComplaintHandling, 500, 4),
+        ]
+    );
+    // Equal weights of 200 permille: (850 + 800 + 600 + 1000 + 500) / 5.
+    assert_eq!(e.score_permille, 750);
+    // Another year, or another city, has no score from these.
+    assert_eq!(
+        crate::views::evaluation(&w.model, &id("zhuzhou"), 2007).score_permille,
+        0
+    );
+    assert_eq!(
+        crate::views::evaluation(&w.model, &id("changsha"), 2006).score_permille,
+        0
     );
 }
 
