@@ -2486,6 +2486,17 @@ impl Generator {
                     summary: text("重大典型案件,由省优化办会同省经协办直接督办")?,
                 }),
             );
+            // R10: the province supervises it directly (督办).
+            let at = self.later(b.last, HOUR, DAY);
+            b.push(
+                at,
+                "supervised",
+                sup,
+                Event::CaseSupervised(CaseSupervised {
+                    case: case_id.clone(),
+                    instruction: text("省优化办督办:限期查明情况,每半月报告进展")?,
+                }),
+            );
         }
 
         // How the handling goes.
@@ -4089,6 +4100,7 @@ mod tests {
                 Event::FirstReplySent(x) => drop(case_step(&x.case, WORK, "accepted")),
                 Event::JointHandlingConvened(x) => drop(case_step(&x.case, WORK, "accepted")),
                 Event::ReportedToGovernment(x) => drop(case_step(&x.case, WORK, "accepted")),
+                Event::CaseSupervised(x) => drop(case_step(&x.case, WORK, "accepted")),
                 Event::ProgressReported(x) => drop(case_step(&x.case, WORK, "accepted")),
                 Event::DeadlineExtended(x) => drop(case_step(&x.case, WORK, "accepted")),
                 Event::MediationHeld(x) => drop(case_step(&x.case, WORK, "accepted")),

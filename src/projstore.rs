@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 
 /// The code version of the persisted model. Bump it whenever `Model` or what
 /// `Model::apply` derives changes: a store of another version is rebuilt.
-pub const PROJECTION_VERSION: u32 = 3;
+pub const PROJECTION_VERSION: u32 = 4;
 /// The snapshot file in the data directory, and its name while written.
 pub const FILE: &str = "projection.snap";
 const TMP: &str = "projection.snap.tmp";

@@ -1691,6 +1691,15 @@ fn source_cases_2006(b: &mut Builder) -> Result<()> {
         "投诉服务科",
     )?;
     b.push(
+        t(2006, 3, 3, 10, 0)?,
+        centre,
+        format!("{c}/supervised"),
+        Event::CaseSupervised(CaseSupervised {
+            case: id(c)?,
+            instruction: text("省中心督办：株洲市经协办于3月10日前报告调解结果")?,
+        }),
+    )?;
+    b.push(
         t(2006, 3, 8, 15, 0)?,
         "zhuzhou.jingxie/staff",
         format!("{c}/mediation"),

@@ -92,6 +92,7 @@ pub fn roles_for(kind: EventKind) -> &'static [Role] {
         K::CaseReopened => &[R::Enterprise, R::FollowUp, R::Intake, R::Supervisor],
         K::CaseClosed => &[R::Intake, R::Handler, R::Supervisor],
         K::ComplaintWithdrawn => &[R::Enterprise, R::Intake],
+        K::CaseSupervised => &[R::Intake, R::Handler, R::Supervisor],
         K::PromiseMade
         | K::PromiseKept
         | K::PromiseBreached

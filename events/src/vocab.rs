@@ -789,6 +789,17 @@ pub struct ComplaintWithdrawn {
     pub reason: Text,
 }
 
+/// R10, R12, the 12345 cycle: a body above the one handling an open case
+/// supervises it (督办): the provincial centre, a supervisor, or a body that
+/// referred the case onward chases it with an instruction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSupervised {
+    pub case: Id,
+    /// What the supervising body requires of the one handling the case (督办意见).
+    pub instruction: Text,
+}
+
 // ---------------------------------------------------------------------------
 // Promises.
 
@@ -1130,6 +1141,7 @@ vocabulary! {
     CaseReopened = "case_reopened",
     CaseClosed = "case_closed",
     ComplaintWithdrawn = "complaint_withdrawn",
+    CaseSupervised = "case_supervised",
     PromiseMade = "promise_made",
     PromiseKept = "promise_kept",
     PromiseBreached = "promise_breached",
@@ -1250,6 +1262,7 @@ impl Event {
             Event::CaseReopened(e) => out.push(("case", &e.case)),
             Event::CaseClosed(e) => out.push(("case", &e.case)),
             Event::ComplaintWithdrawn(e) => out.push(("case", &e.case)),
+            Event::CaseSupervised(e) => out.push(("case", &e.case)),
             Event::PromiseMade(e) => {
                 out.push(("promise", &e.promise));
                 out.push(("body", &e.body));

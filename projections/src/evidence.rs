@@ -69,11 +69,18 @@ pub fn rule_evidence(model: &Model, cal: &Calendar, at: Timestamp, year: i32) ->
             )
         })
     };
+    let supervised_by_province = |c: &crate::model::Case| {
+        c.supervisions.iter().any(|s| match &s.by {
+            events::keys::Party::Body(b) => events::vocab::Id::new(b).is_ok_and(|b| provincial(&b)),
+            _ => false,
+        })
+    };
     let provincial_involved = |c: &crate::model::Case| {
         c.referrals
             .iter()
             .any(|r| r.from.as_ref().is_some_and(provincial) || provincial(&r.to))
             || c.responsible.as_ref().is_some_and(provincial)
+            || supervised_by_province(c)
     };
     let inspections: Vec<_> = model.inspections.values().collect();
     let flagged = |f: &dyn Fn(&crate::model::InspectionFlags) -> bool| {
@@ -241,6 +248,7 @@ pub fn rule_evidence(model: &Model, cal: &Calendar, at: Timestamp, year: i32) ->
             evidence: vec![
                 ev("major cases with a provincial body involved", count(&|c| c.major && provincial_involved(c))),
                 ev("major cases without provincial involvement (flag)", count(&|c| c.major && !provincial_involved(c))),
+                ev("major cases supervised by the province (督办)", count(&|c| c.major && supervised_by_province(c))),
             ],
         },
         RuleRow {
@@ -388,8 +396,11 @@ pub fn rule_evidence(model: &Model, cal: &Calendar, at: Timestamp, year: i32) ->
             rule: "modern: the 12345 cycle",
             summary: "accept → dispatch → handle → reply → supervise → close → follow-up call → rating",
             handled: "recorded; refused; measured",
-            refusal_codes: &["rating_source_mismatch"],
-            evidence: vec![ev("ratings from a follow-up call", cases.iter().map(|c| c.ratings.iter().filter(|r| r.source == RatingSource::FollowUpCall).count()).sum())],
+            refusal_codes: &["rating_source_mismatch", "supervision_not_authorised"],
+            evidence: vec![
+                ev("supervisions (督办)", cases.iter().map(|c| c.supervisions.len()).sum()),
+                ev("ratings from a follow-up call", cases.iter().map(|c| c.ratings.iter().filter(|r| r.source == RatingSource::FollowUpCall).count()).sum()),
+            ],
         },
         RuleRow {
             rule: "overdue is derived",

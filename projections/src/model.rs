@@ -344,6 +344,15 @@ pub struct Noted {
     pub reason: Text,
 }
 
+/// R10, R12, the 12345 cycle: a supervision (督办) of an open case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supervision {
+    pub at: At,
+    /// The body (or the centre) that supervised, as its key's holder.
+    pub by: Party,
+    pub instruction: Text,
+}
+
 /// A complaint case. A million-record ledger holds ~90k of them, so the
 /// layout counts: histories are exact-length [`List`]s and the notes few
 /// cases have (rejection, extension, withdrawal) are boxed.
@@ -388,6 +397,7 @@ pub struct Case {
     pub mediations: List<Mediation>,
     pub joint: List<JointHandling>,
     pub reported_to_government: List<GovernmentReport>,
+    pub supervisions: List<Supervision>,
     pub resolutions: List<Resolution>,
     /// Losses recovered as stated by the latest resolution (a later resolution
     /// states the total again, it does not add to it).
@@ -1467,6 +1477,16 @@ impl Model {
                     to: e.to.clone(),
                 });
             }),
+            Event::CaseSupervised(e) => {
+                let by = rec.actor_holder.clone();
+                self.on_case(&e.case, rec, |c| {
+                    c.supervisions.push(Supervision {
+                        at,
+                        by,
+                        instruction: e.instruction.clone(),
+                    });
+                })
+            }
             Event::ProgressReported(e) => self.on_case(&e.case, rec, |c| {
                 start_handling(c);
                 c.progress_notices.push(at);
@@ -1863,6 +1883,7 @@ impl Model {
             mediations: List::new(),
             joint: List::new(),
             reported_to_government: List::new(),
+            supervisions: List::new(),
             resolutions: List::new(),
             losses_recovered: Fen::ZERO,
             ratings: List::new(),

@@ -114,6 +114,8 @@ rule_codes! {
         "only a resolved (or closed) case is rated, closed or reopened";
     CaseNotOpen = "case_not_open", "case lifecycle",
         "the case is rejected, closed or withdrawn";
+    SupervisionNotAuthorised = "supervision_not_authorised", "R10, R12",
+        "a case is supervised by the provincial centre, a supervisor or a body that referred it onward, never by the body handling it";
     CaseCloseWithoutRating = "case_close_without_rating", "case lifecycle",
         "a case is closed after the complainant's rating";
     CaseReopenWithoutDissatisfaction = "case_reopen_without_dissatisfaction", "case lifecycle",
@@ -321,6 +323,34 @@ fn is_centre_intake(m: &Model, rec: &Applied) -> bool {
             .is_some_and(|b| b.kind == BodyKind::ProvincialCentre)
 }
 
+/// Who supervises a case (督办): the provincial centre's intake, a
+/// supervisor (R10), or a body that referred it onward and chases it (R12);
+/// never the body handling it today.
+fn supervision_power(m: &Model, c: &Case, rec: &Applied) -> Checked {
+    if is_centre_intake(m, rec) || rec.has_role(Role::Supervisor) {
+        return Ok(());
+    }
+    let responsible = m.responsible_today(c);
+    let handling = responsible.as_ref().is_some_and(|r| holder_is_body(rec, r));
+    let referred_onward = c.referrals.iter().any(|r| {
+        r.from
+            .as_ref()
+            .is_some_and(|f| holder_is_body(rec, &m.current_body(f)))
+    });
+    if referred_onward && !handling {
+        return Ok(());
+    }
+    Err(refuse(
+        RuleCode::SupervisionNotAuthorised,
+        format!(
+            "case {} is supervised by the provincial centre, a supervisor or a body that referred it onward{}, not by {}",
+            c.id,
+            if handling { " (never by the body handling it)" } else { "" },
+            rec.actor_holder
+        ),
+    ))
+}
+
 fn case_power(m: &Model, c: &Case, rec: &Applied, power: Power, act: &str) -> Checked {
     let Some(responsible) = m.responsible_today(c) else {
         // Nobody has taken the case on yet: an intake clerk acts as the first
@@ -510,6 +540,20 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
             }
             case_power(m, c, rec, Power::OrCentreOrSupervisor, "report")?;
             body_exists(m, &e.to)
+        }
+        Event::CaseSupervised(e) => {
+            let c = case(m, &e.case)?;
+            if !c.state.is_open() {
+                return Err(refuse(
+                    RuleCode::CaseNotOpen,
+                    format!(
+                        "case {} is {}; only an open case is supervised",
+                        c.id,
+                        state_name(c.state)
+                    ),
+                ));
+            }
+            supervision_power(m, c, rec)
         }
         Event::ProgressReported(e) => {
             let c = case(m, &e.case)?;

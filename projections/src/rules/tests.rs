@@ -3,7 +3,7 @@
 use super::*;
 use crate::model::{CaseState, ProjectStatus, PromiseStatus};
 use crate::testkit::*;
-use events::keys::Role;
+use events::keys::{Party, Role};
 use events::vocab::*;
 
 const D: &str = "2006-02-24";
@@ -2056,6 +2056,10 @@ fn r10_major_case_without_a_provincial_body_involved_is_counted() {
                 "major cases without provincial involvement (flag)".to_string(),
                 1
             ),
+            (
+                "major cases supervised by the province (督办)".to_string(),
+                0
+            ),
         ]
     );
     // Referred to the provincial office: now involved too.
@@ -2065,6 +2069,99 @@ fn r10_major_case_without_a_provincial_body_involved_is_counted() {
         referred("c2", "province-office"),
     );
     assert_eq!(evidence_of(&w, "R10")[1].1, 0);
+    // The province supervises c1 directly (督办).
+    w.ok(
+        &supervisor(),
+        D,
+        CaseSupervised {
+            case: id("c1"),
+            instruction: text("省优化办直接督办"),
+        },
+    );
+    assert_eq!(evidence_of(&w, "R10")[2].1, 1);
+}
+
+/// R10, R12: a case is supervised (督办) by the provincial centre, a
+/// supervisor, or a body that referred it onward and chases it; never by the
+/// body handling it or a stranger to it, and never once it is closed.
+#[test]
+fn r10_r12_supervision_by_the_centre_a_supervisor_or_the_body_that_referred_it() {
+    let mut w = World::hunan();
+    w.file_and_refer("c1", "taizinai", "zz-office", D);
+    let sup = |case: &str, i: &str| CaseSupervised {
+        case: id(case),
+        instruction: text(i),
+    };
+    w.refused(
+        &handler("zz-office"),
+        D,
+        sup("c1", "itself"),
+        RuleCode::SupervisionNotAuthorised,
+    );
+    w.refused(
+        &handler("cs-office"),
+        D,
+        sup("c1", "a stranger"),
+        RuleCode::SupervisionNotAuthorised,
+    );
+    w.refused(&centre(), D, sup("c9", "x"), RuleCode::UnknownCase);
+    w.ok(
+        &centre(),
+        D,
+        sup("c1", "report progress within 5 working days"),
+    );
+    w.ok(
+        &supervisor(),
+        D,
+        sup("c1", "the province supervises directly"),
+    );
+    // The city office passes the case to its department and chases it.
+    w.ok(&handler("zz-office"), D, referred("c1", "zz-aic"));
+    w.ok(
+        &handler("zz-office"),
+        D,
+        sup("c1", "chased by the city office"),
+    );
+    w.refused(
+        &handler("zz-aic"),
+        D,
+        sup("c1", "itself"),
+        RuleCode::SupervisionNotAuthorised,
+    );
+    let c = &w.model.cases[&id("c1")];
+    let by: Vec<&Party> = c.supervisions.iter().map(|s| &s.by).collect();
+    assert_eq!(
+        by,
+        [
+            &Party::Body("centre".into()),
+            &Party::Body("province-office".into()),
+            &Party::Body("zz-office".into()),
+        ]
+    );
+    assert_eq!(
+        c.supervisions[0].instruction.as_str(),
+        "report progress within 5 working days"
+    );
+    // On the case's timeline, in order.
+    let kinds = c
+        .timeline
+        .iter()
+        .filter(|t| t.kind.0 == EventKind::CaseSupervised)
+        .count();
+    assert_eq!(kinds, 3);
+    w.ok(&handler("zz-aic"), "2006-03-10", resolved("c1", 0));
+    w.ok(
+        &ent("taizinai"),
+        "2006-03-11",
+        rated("c1", Rating::Satisfied, RatingSource::Enterprise),
+    );
+    w.ok(&handler("zz-aic"), "2006-03-12", closed("c1"));
+    w.refused(
+        &centre(),
+        "2006-03-13",
+        sup("c1", "too late"),
+        RuleCode::CaseNotOpen,
+    );
 }
 
 /// R16–R19: a service commitment without a due date runs on its published
@@ -2237,9 +2334,22 @@ fn modern_broken_commitments_stay_on_the_government_integrity_record() {
 #[test]
 fn modern_12345_cycle_is_scored_by_response_resolution_and_satisfaction() {
     let mut w = World::hunan();
-    w.file_and_refer("c1", "taizinai", "zz-office", D);
+    let zz = handler("zz-office");
+    // c1 goes round the whole cycle: accept → dispatch → handle → reply →
+    // supervise → close → follow-up call → rating.
+    w.file("c1", "taizinai", D);
+    w.ok(&centre(), D, accepted("c1"));
+    w.ok(&centre(), D, referred("c1", "zz-office"));
     w.ok(
-        &handler("zz-office"),
+        &zz,
+        "2006-02-25",
+        ProgressReported {
+            case: id("c1"),
+            summary: text("handling: records requested"),
+        },
+    );
+    w.ok(
+        &zz,
         "2006-02-27",
         FirstReplySent {
             case: id("c1"),
@@ -2247,14 +2357,38 @@ fn modern_12345_cycle_is_scored_by_response_resolution_and_satisfaction() {
             summary: text("received; under way"),
         },
     );
-    w.ok(&handler("zz-office"), "2006-03-10", resolved("c1", 500_000));
+    w.ok(
+        &centre(),
+        "2006-03-01",
+        CaseSupervised {
+            case: id("c1"),
+            instruction: text("督办: result by 03-15"),
+        },
+    );
+    w.ok(&zz, "2006-03-10", resolved("c1", 500_000));
+    // The complainant's own rating closes the case; the follow-up call
+    // after the close records how satisfied it is now.
+    w.ok(
+        &ent("taizinai"),
+        "2006-03-11",
+        rated("c1", Rating::Satisfied, RatingSource::Enterprise),
+    );
+    w.ok(&zz, "2006-03-13", closed("c1"));
     w.ok(
         &follow_up(),
-        "2006-03-12",
-        rated("c1", Rating::Satisfied, RatingSource::FollowUpCall),
+        "2006-03-20",
+        rated("c1", Rating::BasicallySatisfied, RatingSource::FollowUpCall),
     );
-    w.ok(&handler("zz-office"), "2006-03-13", closed("c1"));
     assert_eq!(w.model.cases[&id("c1")].state, CaseState::Closed);
+    // Only an agent of the follow-up call records its rating.
+    w.refused(
+        &ent("taizinai"),
+        "2006-03-21",
+        rated("c1", Rating::Satisfied, RatingSource::FollowUpCall),
+        RuleCode::RatingSourceMismatch,
+    );
+    // c2 is dispatched and never answered.
+    w.file_and_refer("c2", "taizinai", "zz-office", "2006-02-24");
     let at = events::time::Timestamp::parse("2006-12-31T16:00:00.000Z").expect("time");
     let day = |d: &str| events::time::Date::parse(d).expect("date");
     let r = crate::views::city_record(
@@ -2266,19 +2400,24 @@ fn modern_12345_cycle_is_scored_by_response_resolution_and_satisfaction() {
         at,
     );
     let q = |r: crate::views::Ratio| (r.numerator, r.denominator);
-    assert_eq!(r.received, 1);
-    assert_eq!(q(r.first_reply_on_time), (1, 1), "response");
+    assert_eq!(r.received, 2);
+    assert_eq!(q(r.first_reply_on_time), (1, 2), "response");
     assert_eq!(
         (q(r.closure), q(r.result_on_time)),
-        ((1, 1), (1, 1)),
+        ((1, 2), (1, 2)),
         "resolution"
     );
+    // Satisfaction counts the latest rating: the follow-up call's.
     assert_eq!(
         (q(r.satisfaction_strict), q(r.satisfaction_broad)),
-        ((1, 1), (1, 1))
+        ((0, 1), (1, 1)),
+        "satisfaction"
     );
     assert_eq!(
         evidence_of(&w, "modern: the 12345 cycle"),
-        [("ratings from a follow-up call".to_string(), 1)]
+        [
+            ("supervisions (督办)".to_string(), 1),
+            ("ratings from a follow-up call".to_string(), 1)
+        ]
     );
 }
