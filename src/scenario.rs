@@ -2497,6 +2497,7 @@ fn inspection_request(
             department: id(dept)?,
             enterprise: id(enterprise)?,
             items: items.iter().map(|i| id(*i)).collect::<Result<_>>()?,
+            joint_with: Vec::new(),
             reason,
             emergency,
         }),
@@ -2782,6 +2783,43 @@ fn inspections(b: &mut Builder) -> Result<()> {
             )
         },
     );
+
+    // A joint visit (国办发〔2024〕54号): the AIC and the quality bureau
+    // inspect an enterprise together, once, instead of one after the other.
+    let j = "hy-insp-2006-05";
+    let e2 = "hengyang.e02";
+    let items = ["business-licence", "product-quality"];
+    b.push(
+        t(2006, 4, 10, 10, 0)?,
+        "hengyang.gongshang/staff",
+        format!("{j}/requested"),
+        Event::InspectionRequested(InspectionRequested {
+            inspection: id(j)?,
+            department: id("hengyang.gongshang")?,
+            enterprise: id(e2)?,
+            items: items.iter().map(|i| id(*i)).collect::<Result<_>>()?,
+            joint_with: vec![id("hengyang.zhijian")?],
+            reason: syn("工商、质监联合检查，一次进门，合并检查事项")?,
+            emergency: false,
+        }),
+    )?;
+    inspection_approve(b, t(2006, 4, 11, 9, 0)?, "hengyang.gongshang", j, false)?;
+    inspection_register(
+        b,
+        t(2006, 4, 11, 10, 0)?,
+        "hengyang.gongshang",
+        j,
+        "衡阳市工商局行政执法检查登记簿2006第031号",
+    )?;
+    inspection_conduct(
+        b,
+        t(2006, 4, 13, 10, 0)?,
+        "hengyang.gongshang",
+        j,
+        e2,
+        &items,
+        syn("联合检查：证照齐全，产品抽检合格")?,
+    )?;
 
     // An inspection requested in December, still awaiting approval.
     inspection_request(

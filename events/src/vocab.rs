@@ -892,6 +892,15 @@ pub struct InspectionRequested {
     pub inspection: Id,
     #[serde(deserialize_with = "bounded_list")]
     pub items: Vec<Id>,
+    /// Other departments inspecting in the same visit: a merged or joint
+    /// inspection instead of separate ones (国办发〔2024〕54号). Absent when
+    /// none (as in every request before the member existed).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "bounded_list"
+    )]
+    pub joint_with: Vec<Id>,
     pub reason: Text,
 }
 
@@ -1210,6 +1219,16 @@ impl Event {
                     return Err("values holds a field that fields does not name".into());
                 }
             }
+            Event::InspectionRequested(r) => {
+                let distinct: std::collections::BTreeSet<&str> =
+                    r.joint_with.iter().map(|b| b.as_str()).collect();
+                if distinct.len() != r.joint_with.len() {
+                    return Err("joint_with names a department twice".into());
+                }
+                if distinct.contains(r.department.as_str()) {
+                    return Err("joint_with names the requesting department itself".into());
+                }
+            }
             Event::JointHandlingConvened(j) => {
                 let distinct: std::collections::BTreeSet<&str> =
                     j.bodies.iter().map(|b| b.as_str()).collect();
@@ -1380,6 +1399,22 @@ mod tests {
             .unwrap_err()
             .contains("two different bodies"));
         assert!(joint(r#"["b1","b2","b1"]"#).unwrap_err().contains("twice"));
+        let inspection = |joint_with: &str| {
+            checked(
+                "inspection_requested",
+                &format!(
+                    r#"{{"department":"d1","emergency":false,"enterprise":"e1","inspection":"i1","items":["licence"]{joint_with},"reason":"r"}}"#
+                ),
+            )
+        };
+        assert_eq!(inspection(""), Ok(()));
+        assert_eq!(inspection(r#","joint_with":["d2","d3"]"#), Ok(()));
+        assert!(inspection(r#","joint_with":["d2","d2"]"#)
+            .unwrap_err()
+            .contains("twice"));
+        assert!(inspection(r#","joint_with":["d2","d1"]"#)
+            .unwrap_err()
+            .contains("itself"));
     }
 
     #[test]

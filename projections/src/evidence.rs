@@ -393,6 +393,16 @@ pub fn rule_evidence(model: &Model, cal: &Calendar, at: Timestamp, year: i32) ->
             ],
         },
         RuleRow {
+            rule: "modern: merged or joint inspections",
+            summary: "several departments inspect an enterprise in one visit instead of repeating it",
+            handled: "recorded; measured",
+            refusal_codes: &[],
+            evidence: vec![
+                ev("joint inspections conducted", inspections.iter().filter(|i| i.conducted.is_some() && !i.joint_with.is_empty()).count()),
+                ev("departments that joined another's visit", inspections.iter().filter(|i| i.conducted.is_some()).map(|i| i.joint_with.len()).sum()),
+            ],
+        },
+        RuleRow {
             rule: "modern: the 12345 cycle",
             summary: "accept → dispatch → handle → reply → supervise → close → follow-up call → rating",
             handled: "recorded; refused; measured",

@@ -602,6 +602,8 @@ pub struct Inspection {
     pub enterprise: Id,
     /// The items requested (or conducted, for an inspection never requested).
     pub items: List<Id>,
+    /// The other departments inspecting in the same visit (a joint inspection).
+    pub joint_with: List<Id>,
     pub emergency: bool,
     pub reason: Option<Text>,
     pub requested: Option<At>,
@@ -1636,6 +1638,7 @@ impl Model {
                         department: r.department.clone(),
                         enterprise: r.enterprise.clone(),
                         items: r.items.clone().into(),
+                        joint_with: r.joint_with.clone().into(),
                         emergency: r.emergency,
                         reason: Some(r.reason.clone()),
                         requested: Some(at),
@@ -1921,6 +1924,7 @@ impl Model {
                 department: c.department.clone(),
                 enterprise: c.enterprise.clone(),
                 items: c.items.clone().into(),
+                joint_with: List::new(),
                 emergency: false,
                 reason: None,
                 requested: None,

@@ -788,6 +788,9 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
                 ));
             }
             body_exists(m, &r.department)?;
+            for joint in &r.joint_with {
+                body_exists(m, joint)?;
+            }
             enterprise_exists(m, &r.enterprise)?;
             department_only(m, rec, &r.department, "request")
         }

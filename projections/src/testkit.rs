@@ -393,6 +393,7 @@ pub fn requested(i: &str, dept: &str, e: &str, items: &[&str]) -> InspectionRequ
         items: items.iter().map(|s| id(s)).collect(),
         reason: text("routine"),
         emergency: false,
+        joint_with: Vec::new(),
     }
 }
 

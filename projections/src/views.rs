@@ -1000,6 +1000,9 @@ pub struct PromiseLine {
 pub struct InspectionLine {
     pub id: Id,
     pub department: Id,
+    /// The other departments of a joint inspection (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub joint_with: Vec<Id>,
     pub conducted: Option<Date>,
     pub compliant: bool,
     pub flags: crate::model::InspectionFlags,
@@ -1060,6 +1063,7 @@ pub fn enterprise_view(
             .map(|i| InspectionLine {
                 id: i.id.clone(),
                 department: i.department.clone(),
+                joint_with: i.joint_with.iter().cloned().collect(),
                 conducted: i.conducted.as_ref().map(|c| c.at.date()),
                 compliant: i.conducted.is_some() && i.flags.compliant(),
                 flags: i.flags,
@@ -1173,6 +1177,7 @@ pub fn inspection_list(model: &Model, flagged_only: bool) -> Vec<RegistryLine> {
             line: InspectionLine {
                 id: i.id.clone(),
                 department: i.department.clone(),
+                joint_with: i.joint_with.iter().cloned().collect(),
                 conducted: i.conducted.as_ref().map(|c| c.at.date()),
                 compliant: i.flags.compliant(),
                 flags: i.flags,

@@ -279,10 +279,20 @@ fn scenario_flags_and_measures_are_visible() {
     assert_eq!(f.repeated, 1);
     assert_eq!(f.over_cap, 1);
     assert_eq!(f.fee_demanded, 1);
-    assert!(hengyang.inspections_compliant.numerator >= 1);
-    assert_eq!(hengyang.inspections_compliant.denominator, 3);
+    assert!(hengyang.inspections_compliant.numerator >= 2);
+    assert_eq!(hengyang.inspections_compliant.denominator, 4);
     let flagged = views::inspection_list(m, true);
     assert!(flagged.iter().any(|l| l.line.id == id("hy-insp-2006-02")));
+    // The joint visit of the AIC and the quality bureau: one compliant
+    // inspection, unflagged.
+    let all = views::inspection_list(m, false);
+    let joint = all
+        .iter()
+        .find(|l| l.line.id == id("hy-insp-2006-05"))
+        .expect("the joint inspection");
+    assert_eq!(joint.line.joint_with, vec![id("hengyang.zhijian")]);
+    assert!(joint.line.compliant && joint.line.yearly_count == 1);
+    assert!(!flagged.iter().any(|l| l.line.id == id("hy-insp-2006-05")));
     let derived: Vec<_> = m
         .cases
         .values()

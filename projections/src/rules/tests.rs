@@ -2164,6 +2164,75 @@ fn r10_r12_supervision_by_the_centre_a_supervisor_or_the_body_that_referred_it()
     );
 }
 
+/// Modern (国办发〔2024〕54号): departments merge their inspections into one
+/// visit. The joint visit counts once toward the enterprise's yearly cap and
+/// repeats nothing; a department of it coming back alone for the same items
+/// within the window is a repeat. A joint department must be registered.
+#[test]
+fn modern_joint_inspection_is_one_visit_for_several_departments_instead_of_repeats() {
+    let mut w = World::hunan();
+    let inspector = key("zz-aic", &[Role::Inspector]);
+    let head = key("zz-aic", &[Role::Head]);
+    let joint = |with: &[&str]| InspectionRequested {
+        joint_with: with.iter().map(|b| id(b)).collect(),
+        ..requested(
+            "j1",
+            "zz-aic",
+            "taizinai",
+            &["licence", "tax-records", "product-quality"],
+        )
+    };
+    w.refused(
+        &inspector,
+        D,
+        joint(&["zz-tax", "nowhere"]),
+        RuleCode::UnknownBody,
+    );
+    w.ok(&inspector, D, joint(&["zz-tax", "zz-quality"]));
+    w.ok(&head, D, approved("j1", false));
+    w.ok(&inspector, D, registered("j1"));
+    let flags = w.ok(
+        &inspector,
+        "2006-03-01",
+        conducted(
+            "j1",
+            "zz-aic",
+            "taizinai",
+            &["licence", "tax-records", "product-quality"],
+        ),
+    );
+    assert!(flags.is_empty(), "{flags:?}");
+    let j = &w.model.inspections[&id("j1")];
+    assert_eq!(
+        j.joint_with.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
+        ["zz-tax", "zz-quality"]
+    );
+    assert_eq!(j.yearly_count, 1, "one visit for three departments");
+    assert!(j.flags.compliant());
+    // The tax bureau, part of that visit, comes back alone for its records.
+    let flags = w.compliant_inspection("t1", "zz-tax", "taizinai", &["tax-records"], "2006-03-20");
+    assert!(flags.contains(&Flag::InspectionRepeated), "{flags:?}");
+    let t = &w.model.inspections[&id("t1")];
+    assert_eq!(
+        t.repeats_of.iter().map(|i| i.as_str()).collect::<Vec<_>>(),
+        ["j1"]
+    );
+    assert_eq!(t.yearly_count, 2);
+    assert_eq!(
+        evidence_of(&w, "modern: merged or joint inspections"),
+        [
+            ("joint inspections conducted".to_string(), 1),
+            ("departments that joined another's visit".to_string(), 2),
+        ]
+    );
+    let lines = crate::views::inspection_list(&w.model, false);
+    let line = lines
+        .iter()
+        .find(|l| l.line.id == id("j1"))
+        .expect("listed");
+    assert_eq!(line.line.joint_with, vec![id("zz-tax"), id("zz-quality")]);
+}
+
 /// R16–R19: a service commitment without a due date runs on its published
 /// clock, the approval working days in force when it was made, counted on
 /// the official calendar; a later change of the parameter moves only later
