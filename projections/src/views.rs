@@ -693,8 +693,14 @@ pub fn city_record(
         .filter_map(|&slot| model.cases.at(slot));
     for c in filed_in_period {
         // The index holds each case under its city and filing date, neither
-        // of which a correction changes, so only the rejection is checked.
-        if c.rejected.is_some() {
+        // of which a correction changes, so only the rejection is checked:
+        // as it stood at `at`, like every other figure (a case filed in late
+        // December and rejected in January was received in the year judged
+        // on 31 December).
+        if c.rejected
+            .as_ref()
+            .is_some_and(|r| r.at.occurred_at.instant() <= at)
+        {
             continue;
         }
         received += 1;
@@ -1642,6 +1648,37 @@ mod tests {
         assert_eq!(r.received, 2);
         assert_eq!(r.result_on_time, q(1, 1));
         assert_eq!(r.first_reply_on_time, q(1, 2));
+    }
+
+    /// A case filed in late December and rejected in January was received
+    /// in the year judged on 31 December; judged after the rejection, it
+    /// was not.
+    #[test]
+    fn a_rejection_after_the_judged_moment_does_not_unreceive_a_case() {
+        use events::vocab::ComplaintRejected;
+        let mut w = World::hunan();
+        w.file("late", "taizinai", "2006-12-28");
+        w.ok(
+            &centre(),
+            "2007-01-05",
+            ComplaintRejected {
+                case: id("late"),
+                reason: text("outside the centre's remit"),
+            },
+        );
+        let record = |at: &str| {
+            city_record(
+                &w.model,
+                &Calendar::builtin(),
+                &id("zhuzhou"),
+                date("2006-01-01"),
+                date("2006-12-31"),
+                end(at, 0),
+            )
+        };
+        let r = record("2006-12-31");
+        assert_eq!((r.received, r.closure), (1, Ratio::new(0, 1)));
+        assert_eq!(record("2007-01-05").received, 0);
     }
 
     #[test]

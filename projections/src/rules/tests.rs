@@ -326,6 +326,20 @@ fn r11_complaint_is_filed_by_the_enterprise_itself_or_an_intake_clerk() {
     let mut against = filed("y", "taizinai");
     against.against = Some(id("no-such-body"));
     w.refused(&centre(), D, against, RuleCode::UnknownBody);
+    // The channel it came in by and who registered it stay on the case.
+    let by_letter = ComplaintFiled {
+        channel: Channel::Letter,
+        ..filed("letter", "taizinai")
+    };
+    w.ok(&key("centre", &[Role::Intake]), D, by_letter);
+    let c = &w.model.cases[&id("letter")];
+    assert_eq!(c.channel, Channel::Letter);
+    assert_eq!(c.filed_by, Party::Body("centre".into()));
+    assert_eq!(w.model.cases[&id("own")].channel, Channel::Hotline);
+    assert_eq!(
+        w.model.cases[&id("own")].filed_by,
+        Party::Enterprise("taizinai".into())
+    );
 }
 
 #[test]
@@ -619,10 +633,17 @@ fn r9_joint_handling_names_registered_bodies() {
         joint("xt-office", "ghost"),
         RuleCode::UnknownBody,
     );
+    // Accepted under the simple procedure; the joint handling changes it.
+    assert_eq!(w.model.cases[&id("c1")].procedure, Some(Procedure::Simple));
     w.ok(&centre(), D, joint("xt-office", "xiangtan"));
     let c = &w.model.cases[&id("c1")];
     assert_eq!(c.procedure, Some(Procedure::Joint));
     assert_eq!(c.state, CaseState::InProgress);
+    assert_eq!(
+        c.joint_bodies(),
+        [&id("xiangtan"), &id("xt-office")],
+        "in id order"
+    );
 }
 
 // -- derived cases ----------------------------------------------------------------
@@ -2231,6 +2252,42 @@ fn modern_joint_inspection_is_one_visit_for_several_departments_instead_of_repea
         .find(|l| l.line.id == id("j1"))
         .expect("listed");
     assert_eq!(line.line.joint_with, vec![id("zz-tax"), id("zz-quality")]);
+}
+
+/// R24: the yearly evaluation draws on the four sources (the efficiency
+/// website, the monitoring points, questionnaires and joint surveys); each
+/// counts by its respondents.
+#[test]
+fn r24_evaluation_draws_on_the_four_sources() {
+    let mut w = World::hunan();
+    let evaluator = key("province-office", &[Role::Evaluator]);
+    let fb = |source: FeedbackSource, rating: u32, respondents: u32| EvaluationFeedbackRecorded {
+        source,
+        city: id("zhuzhou"),
+        year: 2006,
+        dimension: Dimension::ComplaintHandling,
+        rating,
+        respondents,
+    };
+    w.ok(&evaluator, D, fb(FeedbackSource::EfficiencyWebsite, 60, 1));
+    w.ok(&evaluator, D, fb(FeedbackSource::MonitoringPoint, 80, 2));
+    w.ok(&evaluator, D, fb(FeedbackSource::Questionnaire, 90, 3));
+    w.ok(&evaluator, D, fb(FeedbackSource::JointSurvey, 100, 4));
+    let e = crate::views::evaluation(&w.model, &id("zhuzhou"), 2006);
+    let d = e
+        .dimensions
+        .iter()
+        .find(|d| d.dimension == Dimension::ComplaintHandling)
+        .expect("dimension");
+    // (60·1 + 80·2 + 90·3 + 100·4) / 10 = 89.0
+    assert_eq!((d.mean_permille, d.respondents), (890, 10));
+    assert_eq!(e.score_permille, 890 * 200 / 1000);
+    let sources: std::collections::BTreeSet<FeedbackSource> = w.model.evaluation_feedback
+        [&id("zhuzhou")][&2006]
+        .iter()
+        .map(|f| f.source)
+        .collect();
+    assert_eq!(sources.len(), 4);
 }
 
 /// R16–R19: a service commitment without a due date runs on its published
