@@ -1219,23 +1219,45 @@ impl Ledger {
                 .map(|b| self.prepare_with(b, granted))
                 .collect();
         }
-        let chunk = inputs.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = inputs
-                .chunks(chunk)
-                .map(|c| {
+        // The threads take pieces of 64 in turn rather than a half each: the
+        // sequencer and the indexer share these cores, and with fixed halves
+        // a thread they held back kept the other core idle at the end of
+        // every window (about a tenth of the cores' time with group commit).
+        const PIECE: usize = 64;
+        let pieces = inputs.len().div_ceil(PIECE);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let next = &next;
+        let mut done: Vec<(usize, Vec<Result<Prepared, Rejection>>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads.min(pieces))
+                .map(|_| {
                     s.spawn(move || {
-                        c.iter()
-                            .map(|b| self.prepare_with(b, granted))
-                            .collect::<Vec<_>>()
+                        let mut mine = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if k >= pieces {
+                                return mine;
+                            }
+                            let piece = &inputs[k * PIECE..((k + 1) * PIECE).min(inputs.len())];
+                            mine.push((
+                                k,
+                                piece
+                                    .iter()
+                                    .map(|b| self.prepare_with(b, granted))
+                                    .collect::<Vec<_>>(),
+                            ));
+                        }
                     })
                 })
                 .collect();
+            // A panic in a check is a bug: it is raised here, never taken
+            // for results that would then be matched to the wrong lines.
             handles
                 .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
-        })
+        });
+        done.sort_unstable_by_key(|(k, _)| *k);
+        done.into_iter().flat_map(|(_, r)| r).collect()
     }
 
     /// Appends a stream in order with pipelining: while the sequencer commits
