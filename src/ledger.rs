@@ -57,8 +57,11 @@ const SNAPSHOT_EVERY: u64 = 250_000;
 /// How long the queue must stay empty before a due snapshot is saved.
 const SNAPSHOT_IDLE: Duration = Duration::from_millis(200);
 /// Without a quiet moment, a snapshot is saved anyway after this many
-/// records, bounding the replay after a crash (about 8 s for a million).
-const SNAPSHOT_FORCE: u64 = 1_000_000;
+/// records, bounding the replay after a crash to about 8 s: replay folds
+/// about 500,000 records/s on the 2-core host (`ledger bench`, projection
+/// rebuild, session 10). It was 1,000,000 when replay ran at 125,000/s; a
+/// forced save holds the sequencer about 4 s on a 1M-record model.
+const SNAPSHOT_FORCE: u64 = 4_000_000;
 
 /// Tunables of an open ledger. Every queue and batch is bounded.
 #[derive(Clone, Debug)]
