@@ -862,6 +862,16 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             );
         }
         read_figures(&out, &mut figures, &mut fixed)?;
+        // Each part measured must have come back.
+        for (part, name) in [
+            ("verify", "ledger verify records/s"),
+            ("projections", "projection rebuild records/s"),
+            ("http", "HTTP batch appends/s (NDJSON, 1024 per request)"),
+        ] {
+            if later.contains(&part) && !figures.iter().any(|f| f.name == name) {
+                bail!("the measuring process returned no {name:?}");
+            }
+        }
     }
 
     let code = report(&figures, &fixed, args.records, threads);
@@ -920,7 +930,9 @@ fn read_figures(
                 value: num(2)?,
                 unit: unit_of(f[3])?,
                 limit: num(4)?,
-                ceiling: f[5] == "true",
+                ceiling: f[5]
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("bad figure line {line:?}"))?,
             }),
             _ => bail!("bad figure line {line:?}"),
         }
@@ -1040,10 +1052,15 @@ mod tests {
                 true
             )
         );
-        // A damaged line is refused, not read as zero.
-        std::fs::write(&path, "ratio\tx\tnot-a-number\ty\t1\t0.5\n").unwrap();
-        let err = read_figures(&path, &mut f2, &mut x2).unwrap_err();
-        assert!(err.to_string().contains("bad figure line"), "{err}");
+        // A damaged line is refused, not read as zero or as a floor.
+        for bad in [
+            "ratio\tx\tnot-a-number\ty\t1\t0.5\n",
+            "fixed\tx\t1\tMiB\t300\tyes\n",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let err = read_figures(&path, &mut f2, &mut x2).unwrap_err();
+            assert!(err.to_string().contains("bad figure line"), "{err}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -327,9 +327,6 @@ fn is_centre_intake(m: &Model, rec: &Applied) -> bool {
 /// supervisor (R10), or a body that referred it onward and chases it (R12);
 /// never the body handling it today.
 fn supervision_power(m: &Model, c: &Case, rec: &Applied) -> Checked {
-    if is_centre_intake(m, rec) || rec.has_role(Role::Supervisor) {
-        return Ok(());
-    }
     let responsible = m.responsible_today(c);
     let handling = responsible.as_ref().is_some_and(|r| holder_is_body(rec, r));
     let referred_onward = c.referrals.iter().any(|r| {
@@ -337,7 +334,10 @@ fn supervision_power(m: &Model, c: &Case, rec: &Applied) -> Checked {
             .as_ref()
             .is_some_and(|f| holder_is_body(rec, &m.current_body(f)))
     });
-    if referred_onward && !handling {
+    // The centre that accepted a case and still handles it, or a supervisor
+    // key of the body handling it, is the body handling it.
+    if !handling && (is_centre_intake(m, rec) || rec.has_role(Role::Supervisor) || referred_onward)
+    {
         return Ok(());
     }
     Err(refuse(

@@ -536,7 +536,7 @@ pub struct CityRecord {
     pub from: Date,
     pub to: Date,
     pub at: Timestamp,
-    /// Cases of this city (R7) filed in the period, rejected excluded.
+    /// Cases of this city (R7) filed in the period, those rejected by `at` excluded.
     pub received: u64,
     /// Closed by `at` / received.
     pub closure: Ratio,

@@ -794,6 +794,13 @@ fn the_subject_index_lists_exactly_the_records_about_each_subject() {
             l.seqs_about("case", "no-such-case").unwrap(),
             Vec::<u64>::new()
         );
+        // Not an id: a zero byte must not reach into another subject's keys.
+        let (kind, id) = want.keys().next().unwrap();
+        assert!(!l.seqs_about(kind, id).unwrap().is_empty());
+        assert_eq!(
+            l.seqs_about(kind, &format!("{id}\u{0}")).unwrap(),
+            Vec::<u64>::new()
+        );
     };
     let l = ledger::ledger::Ledger::open(&data, Default::default()).unwrap();
     check(&l);

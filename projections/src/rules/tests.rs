@@ -2108,15 +2108,35 @@ fn r10_major_case_without_a_provincial_body_involved_is_counted() {
 #[test]
 fn r10_r12_supervision_by_the_centre_a_supervisor_or_the_body_that_referred_it() {
     let mut w = World::hunan();
-    w.file_and_refer("c1", "taizinai", "zz-office", D);
     let sup = |case: &str, i: &str| CaseSupervised {
         case: id(case),
         instruction: text(i),
     };
+    // The centre accepted c1 and handles it: it does not supervise itself
+    // until it has passed the case on.
+    w.file("c1", "taizinai", D);
+    w.ok(&centre(), D, accepted("c1"));
+    w.refused(
+        &centre(),
+        D,
+        sup("c1", "itself"),
+        RuleCode::SupervisionNotAuthorised,
+    );
+    w.ok(&centre(), D, referred("c1", "zz-office"));
     w.refused(
         &handler("zz-office"),
         D,
         sup("c1", "itself"),
+        RuleCode::SupervisionNotAuthorised,
+    );
+    // Nor does a supervisor key of the body handling a case.
+    w.file("c2", "taizinai", D);
+    w.ok(&centre(), D, accepted("c2"));
+    w.ok(&centre(), D, referred("c2", "province-office"));
+    w.refused(
+        &supervisor(),
+        D,
+        sup("c2", "itself"),
         RuleCode::SupervisionNotAuthorised,
     );
     w.refused(
