@@ -378,16 +378,7 @@ fn an_index_that_lost_recent_entries_but_kept_its_mark_is_rebuilt() {
         .id;
     l.close().unwrap();
     {
-        // sled's threads of the closed ledger may hold its lock a moment longer.
-        let mut db = sled::open(f.data().join("index"));
-        for _ in 0..100 {
-            if db.is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            db = sled::open(f.data().join("index"));
-        }
-        let db = db.unwrap();
+        let db = open_index_when_free(&f.data());
         let key = [b"i:".as_slice(), id.as_bytes()].concat();
         assert!(db.remove(&key).unwrap().is_some(), "the id entry exists");
         assert!(db.get(b"m:indexed").unwrap().is_some());
@@ -818,15 +809,7 @@ fn the_subject_index_lists_exactly_the_records_about_each_subject() {
 
     // Lose the last subject entry, keeping `m:indexed`.
     let first = {
-        let mut db = sled::open(data.join("index"));
-        for _ in 0..100 {
-            if db.is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            db = sled::open(data.join("index"));
-        }
-        let db = db.unwrap();
+        let db = open_index_when_free(&data);
         // Rebuilt in chunks of 4096 records, some subject has entries in several.
         let mut entries: std::collections::BTreeMap<Vec<u8>, usize> = Default::default();
         for kv in db.scan_prefix(b"x:") {

@@ -2,6 +2,7 @@
 //! seq it reflects, used on reopening only when it is sound, of this code version
 //! and of this log; otherwise the log is replayed and the answer is the same.
 
+use crate::support::open_index_when_free;
 use ledger::generate::{derive_key, history, GenerateOptions};
 use ledger::ledger::{init_with_keys, Ledger};
 use ledger::projstore::{self, PROJECTION_VERSION};
@@ -161,16 +162,7 @@ fn a_snapshot_cut_short_is_discarded_and_a_legacy_one_in_sled_is_removed() {
         std::fs::write(snapshot(&data), &text[..text.len() - 10]).unwrap();
         assert!(projstore::meta(&data).unwrap().is_none());
         // What an earlier version left in the index: a `projection` tree.
-        // sled's threads of the closed ledger may hold its lock a moment longer.
-        let mut db = sled::open(data.join("index"));
-        for _ in 0..100 {
-            if db.is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            db = sled::open(data.join("index"));
-        }
-        let db = db.unwrap();
+        let db = open_index_when_free(&data);
         db.open_tree("projection")
             .unwrap()
             .insert(b"meta", &b"{}"[..])

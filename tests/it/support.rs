@@ -263,3 +263,17 @@ pub fn run_json(args: &[&str]) -> serde_json::Value {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Opens a closed ledger's sled index for a test to tamper with; sled's
+/// threads of the closed ledger may hold its lock a moment longer.
+pub fn open_index_when_free(data: &Path) -> sled::Db {
+    let mut db = sled::open(data.join("index"));
+    for _ in 0..100 {
+        if db.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        db = sled::open(data.join("index"));
+    }
+    db.unwrap()
+}
