@@ -414,6 +414,22 @@ fn handling(c: &Case, act: &str) -> Checked {
     }
 }
 
+/// A case still open (not rejected, closed or withdrawn), for what only an
+/// open case may be: reported, supervised, withdrawn.
+fn open(c: &Case, act: &str) -> Checked {
+    if c.state.is_open() {
+        return Ok(());
+    }
+    Err(refuse(
+        RuleCode::CaseNotOpen,
+        format!(
+            "case {} is {}; only an open case is {act}",
+            c.id,
+            state_name(c.state)
+        ),
+    ))
+}
+
 /// R7: a body with a city must be of the enterprise's city.
 fn in_jurisdiction(m: &Model, c: &Case, body: &Id) -> Checked {
     match m.city_of_body(body) {
@@ -528,31 +544,13 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
         }
         Event::ReportedToGovernment(e) => {
             let c = case(m, &e.case)?;
-            if !c.state.is_open() {
-                return Err(refuse(
-                    RuleCode::CaseNotOpen,
-                    format!(
-                        "case {} is {}; it is no longer reported",
-                        c.id,
-                        state_name(c.state)
-                    ),
-                ));
-            }
+            open(c, "reported")?;
             case_power(m, c, rec, Power::OrCentreOrSupervisor, "report")?;
             body_exists(m, &e.to)
         }
         Event::CaseSupervised(e) => {
             let c = case(m, &e.case)?;
-            if !c.state.is_open() {
-                return Err(refuse(
-                    RuleCode::CaseNotOpen,
-                    format!(
-                        "case {} is {}; only an open case is supervised",
-                        c.id,
-                        state_name(c.state)
-                    ),
-                ));
-            }
+            open(c, "supervised")?;
             supervision_power(m, c, rec)
         }
         Event::ProgressReported(e) => {
@@ -661,16 +659,7 @@ fn check_event(m: &Model, rec: &Applied) -> Checked {
         }
         Event::ComplaintWithdrawn(e) => {
             let c = case(m, &e.case)?;
-            if !c.state.is_open() {
-                return Err(refuse(
-                    RuleCode::CaseNotOpen,
-                    format!(
-                        "case {} is {}; only an open case is withdrawn",
-                        c.id,
-                        state_name(c.state)
-                    ),
-                ));
-            }
+            open(c, "withdrawn")?;
             complainant_only(c, rec)?;
             if !matches!(rec.actor_holder, Party::Enterprise(_)) {
                 // On the enterprise's behalf: an intake clerk of the body that
