@@ -100,6 +100,8 @@ enum Command {
     Generate {
         #[arg(long)]
         data: PathBuf,
+        /// Records to make, genesis included; the complaints the ledger derives
+        /// itself from flagged inspections (a few per thousand) come on top.
         #[arg(long)]
         records: u64,
         #[arg(long, default_value_t = 1)]
