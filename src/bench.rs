@@ -64,6 +64,18 @@ pub fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time used by this process so far (user and system, all threads),
+/// from `/proc/self/stat` (in USER_HZ ticks, 100 per second on Linux).
+fn process_cpu_secs() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which ends at the last ')'.
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// A fixed ceiling or floor on this machine (latency, memory, absolute rate).
 struct Fixed {
     name: String,
@@ -777,8 +789,9 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         let rate = ok as f64 / durable.as_secs_f64();
         let st = l.stats();
         eprintln!(
-            "bench: batch size 1: {:.0} us per durable append (of which {:.0} us in the log's write + fdatasync), {:.0} us including the caller's checks ({:.0} appends/s end to end)",
+            "bench: batch size 1: {:.0} us per durable append (of which {:.0} us in the sequencer's commit, {:.0} us of it in the log's write + fdatasync), {:.0} us including the caller's checks ({:.0} appends/s end to end)",
             durable.as_secs_f64() * 1e6 / ok.max(1) as f64,
+            st.commit_micros as f64 / st.batches.max(1) as f64,
             st.fsync_micros as f64 / st.batches.max(1) as f64,
             end_to_end.as_secs_f64() * 1e6 / ok.max(1) as f64,
             ok as f64 / end_to_end.as_secs_f64()
@@ -808,8 +821,16 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         )?;
         let l = Ledger::open(&dir, Config::default())?;
         let t = Instant::now();
+        let cpu_before = process_cpu_secs();
         let (ok, bad) = l.append_stream(h.envelopes.iter().cloned(), 4096, |_, _, _| {});
         let secs = t.elapsed().as_secs_f64();
+        if let (Some(a), Some(b)) = (cpu_before, process_cpu_secs()) {
+            eprintln!(
+                "bench: group commit: {:.1} s of CPU in {secs:.1} s, {:.1} % of the {threads} cores' time",
+                b - a,
+                100.0 * (b - a) / (secs * threads as f64)
+            );
+        }
         l.close()?;
         if bad > 0 {
             bail!("{bad} generated statements were refused");
