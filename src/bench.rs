@@ -1003,9 +1003,17 @@ fn report(figures: &[Figure], fixed: &[Fixed], records: u64, threads: usize) -> 
                 f.value >= f.limit
             };
             all &= met;
+            // Milliseconds to the microsecond, memory to a tenth of a MiB,
+            // rates whole.
+            let places = match f.unit {
+                "ms" => 3,
+                "MiB" => 1,
+                _ => 0,
+            };
             println!(
-                "| {} | {:.3} {} | {} {} {} {} |",
+                "| {} | {:.*} {} | {} {} {} {} |",
                 f.name,
+                places,
                 f.value,
                 f.unit,
                 if f.ceiling { "<" } else { ">=" },

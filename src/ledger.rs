@@ -1004,6 +1004,7 @@ impl Ledger {
             indexer: None,
             indexer_thread: None,
             to_index: (Vec::new(), Instant::now()),
+            frames: Vec::new(),
             published: (size, Instant::now()),
         };
         let (itx, irx) = mpsc::sync_channel::<Vec<Indexed>>(64);
@@ -1541,6 +1542,9 @@ struct Sequencer {
     /// Committed records not yet handed to the indexer, and when the last
     /// hand-off was (see [`INDEX_HANDOFF_RECORDS`]).
     to_index: (Vec<Indexed>, Instant),
+    /// The last batch's frame buffer, kept (up to [`FRAMES_KEPT_BYTES`]) for
+    /// the next batch.
+    frames: Vec<u8>,
     /// The durable size last published to readers in other processes
     /// (`log/durable`), and when.
     published: (u64, Instant),
@@ -1582,6 +1586,17 @@ fn spin_recv(rx: &Receiver<Request>) -> Option<Request> {
         }
     }
 }
+
+/// The largest frame buffer the sequencer keeps between batches. A buffer
+/// built afresh for every batch of 4096 records grew by doubling to 4 MiB,
+/// copying as it went into freshly mapped pages: with the staged records'
+/// growth, about a tenth of the sequencer's time with group commit.
+const FRAMES_KEPT_BYTES: usize = 16 << 20;
+
+/// What a record adds to a batch's frames beyond its statement's bytes
+/// (the record's own fields, the signature, the frame's header and check),
+/// for reserving room up front.
+const RECORD_FRAME_OVERHEAD: usize = 400;
 
 /// The sequencer's filter of used statement ids (see [`IdFilter`]).
 enum Ids {
@@ -1974,10 +1989,20 @@ impl Sequencer {
         let wall = self.wall();
         let mut outcomes: Vec<Vec<Outcome>> = Vec::with_capacity(requests.len());
         let mut replies: Vec<Reply> = Vec::with_capacity(requests.len());
+        // Room for the whole batch up front (derived records may add a few).
+        let items: usize = requests.iter().map(|(p, _)| p.len()).sum();
+        let bytes: usize = requests
+            .iter()
+            .flat_map(|(p, _)| p)
+            .map(|p| p.env.signed.bytes.len() + RECORD_FRAME_OVERHEAD)
+            .sum();
+        let mut frames = std::mem::take(&mut self.frames);
+        frames.clear();
+        frames.reserve(bytes + 1024);
         let mut b = BatchState {
-            staged: Vec::new(),
-            batch_ids: HashMap::new(),
-            frames: Vec::new(),
+            staged: Vec::with_capacity(items + items / 8),
+            batch_ids: HashMap::with_capacity(items),
+            frames,
             new_keys: Vec::new(),
             seq: self.next_seq,
             prev: self.prev,
@@ -2100,6 +2125,9 @@ impl Sequencer {
             self.prev = prev;
             self.last_recorded_at = last;
         }
+        if frames.capacity() <= FRAMES_KEPT_BYTES {
+            self.frames = frames;
+        }
         model.done = true;
         drop(model);
         for (reply, outs) in replies.into_iter().zip(outcomes) {
@@ -2134,6 +2162,7 @@ impl Sequencer {
                 self.recent_ids.retain(|_, (seq, _)| *seq >= indexed);
             }
             self.ids.poll(&self.shared);
+            self.to_index.0.reserve(staged.len());
             for s in staged {
                 self.ids.committed(&s.statement.id);
                 self.recent_ids
