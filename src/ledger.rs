@@ -2149,8 +2149,11 @@ impl Sequencer {
                 .collect();
             let _ = reply.send(results);
         }
-        if let Ok(mut st) = self.shared.stats.lock() {
-            st.commit_micros += started.elapsed().as_micros() as u64;
+        // Counted for the batches that wrote (as `batches` and the fsync time are).
+        if !staged.is_empty() {
+            if let Ok(mut st) = self.shared.stats.lock() {
+                st.commit_micros += started.elapsed().as_micros() as u64;
+            }
         }
         // Off the acknowledgement path: the derived index, written by the indexer.
         if !staged.is_empty() {

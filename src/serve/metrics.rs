@@ -139,6 +139,18 @@ impl Metrics {
         let _ = writeln!(o, "ledger_fsync_seconds_count {}", ledger.batches);
         family(
             o,
+            "ledger_commit_seconds",
+            "summary",
+            "Time from taking a batch to answering its callers (checks, checkpoint signature, write+fdatasync).",
+        );
+        let _ = writeln!(
+            o,
+            "ledger_commit_seconds_sum {}",
+            secs(ledger.commit_micros)
+        );
+        let _ = writeln!(o, "ledger_commit_seconds_count {}", ledger.batches);
+        family(
+            o,
             "ledger_fsync_seconds_max",
             "gauge",
             "Longest write+fdatasync since start.",

@@ -395,6 +395,20 @@ fn every_endpoint_answers_with_what_it_documents() {
     }
     let m = get(s.addr, "/metrics", None);
     assert!(m.text().contains(&format!("ledger_records {size}")));
+    // A batch's commit includes its write and fdatasync.
+    let metric = |name: &str| -> f64 {
+        let text = m.text();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    assert_eq!(
+        metric("ledger_commit_seconds_count"),
+        metric("ledger_fsync_seconds_count")
+    );
+    assert!(metric("ledger_commit_seconds_sum") >= metric("ledger_fsync_seconds_sum"));
     assert!(m
         .text()
         .contains("http_requests_total{route=\"/v1/cases\",status=\"200\"}"));
