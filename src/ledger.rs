@@ -2276,22 +2276,29 @@ impl Sequencer {
             Ok(f) => f,
             Err(e) => return refuse(e),
         };
-        let rec = record::encode(
-            seq,
-            recorded_at,
-            &b.prev,
-            &env.signed.bytes,
-            &env.signed.signature,
-        );
-        if rec.len() > RECORD_BYTES_MAX {
-            return refuse(Rejection::new(
-                Code::RecordTooLarge,
-                format!(
-                    "record would be {} bytes; the limit is {RECORD_BYTES_MAX}",
-                    rec.len()
-                ),
-            ));
-        }
+        // The record goes straight into the batch's frames; one over the
+        // limit is taken back out.
+        let frame_offset = b.frames.len();
+        let (range, chain_hash) =
+            match log::push_record_frame(&mut b.frames, RECORD_BYTES_MAX, |out| {
+                record::encode_into(
+                    out,
+                    seq,
+                    recorded_at,
+                    &b.prev,
+                    &env.signed.bytes,
+                    &env.signed.signature,
+                )
+            }) {
+                Ok(x) => x,
+                Err(len) => {
+                    return refuse(Rejection::new(
+                        Code::RecordTooLarge,
+                        format!("record would be {len} bytes; the limit is {RECORD_BYTES_MAX}"),
+                    ))
+                }
+            };
+        let leaf_hash = merkle::leaf_hash(&b.frames[range]);
         // Accepted: from here on the batch's state moves forward.
         self.registry.apply(stmt, seq);
         model.apply(&applied);
@@ -2311,13 +2318,9 @@ impl Sequencer {
         if let Event::KeyGranted(k) = &stmt.event {
             b.new_keys.push((k.key, k.public_key.0, k.holder.clone()));
         }
-        let leaf_hash = merkle::leaf_hash(&rec);
-        let chain_hash = record::chain_hash(&rec);
         self.hashes
             .push_leaf(leaf_hash)
             .map_err(|e| format!("hash store: {e}"))?;
-        let frame_offset = b.frames.len();
-        log::encode_record_frame(&rec, &chain_hash, &mut b.frames);
         let index = b.staged.len();
         b.batch_ids.insert(stmt.id.clone(), (index, content));
         b.staged.push(Staged {

@@ -89,6 +89,32 @@ pub fn encode_record_frame(
     put_frame(FRAME_RECORD, record, &record_check(chain_hash), out);
 }
 
+/// Appends a record frame whose payload `encode` writes in place, and
+/// returns the payload's range in `out` and its chain hash (the frame's
+/// check). A payload over `max` bytes (at most [`FRAME_PAYLOAD_MAX`]) is
+/// taken back, `out` left as it was, and its length is the error.
+pub fn push_record_frame(
+    out: &mut Vec<u8>,
+    max: usize,
+    encode: impl FnOnce(&mut Vec<u8>),
+) -> Result<(std::ops::Range<usize>, events::record::ChainHash), usize> {
+    let start = out.len();
+    out.extend_from_slice(&FRAME_MAGIC);
+    out.push(FRAME_RECORD);
+    out.extend_from_slice(&[0; 4]);
+    let payload = out.len();
+    encode(out);
+    let len = out.len() - payload;
+    if len > max.min(FRAME_PAYLOAD_MAX) {
+        out.truncate(start);
+        return Err(len);
+    }
+    out[start + 5..payload].copy_from_slice(&(len as u32).to_le_bytes());
+    let chain = events::record::chain_hash(&out[payload..]);
+    out.extend_from_slice(&record_check(&chain));
+    Ok((payload..payload + len, chain))
+}
+
 /// Appends one frame to `out`.
 pub fn encode_frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
     put_frame(kind, payload, &frame_check(kind, payload), out);
@@ -1093,6 +1119,31 @@ mod tests {
     /// frame's is the first 8 bytes of the record's chain hash, BLAKE3
     /// derive_key(CHAIN_CONTEXT, record), as FORMAT.md says. Both encoders and
     /// the reader agree.
+    #[test]
+    fn a_record_frame_written_in_place_is_the_frame_of_its_payload() {
+        let payload = br#"{"format":1,"seq":0}"#;
+        let mut want = b"x".to_vec();
+        super::encode_record_frame(payload, &events::record::chain_hash(payload), &mut want);
+        let mut got = b"x".to_vec();
+        let (range, chain) =
+            super::push_record_frame(&mut got, 1 << 16, |o| o.extend_from_slice(payload)).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(&got[range], payload);
+        assert_eq!(chain, events::record::chain_hash(payload));
+        // Over the limit: nothing is left behind.
+        let mut out = b"x".to_vec();
+        assert_eq!(
+            super::push_record_frame(&mut out, 4, |o| o.extend_from_slice(payload)),
+            Err(payload.len())
+        );
+        assert_eq!(out, b"x");
+        // A frame it wrote reads back.
+        assert_eq!(
+            super::decode_frame(&got[1..]).map(|(k, r, n)| (k, r.len(), n)),
+            Ok((super::FRAME_RECORD, payload.len(), want.len() - 1))
+        );
+    }
+
     #[test]
     fn frame_checks_are_the_blake3_derive_keys_format_md_names() {
         for payload in [&b""[..], b"{\"seq\":0}", &[3u8; 3000][..]] {

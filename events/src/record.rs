@@ -45,18 +45,47 @@ pub fn encode(
     signature: &[u8; 64],
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(statement_bytes.len() + 256);
+    encode_into(&mut out, seq, recorded_at, prev, statement_bytes, signature);
+    out
+}
+
+/// [`encode`], appended to `out` (the sequencer writes each record straight
+/// into its batch's frames).
+pub fn encode_into(
+    out: &mut Vec<u8>,
+    seq: u64,
+    recorded_at: Timestamp,
+    prev: &ChainHash,
+    statement_bytes: &[u8],
+    signature: &[u8; 64],
+) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.extend_from_slice(b"{\"format\":1,\"prev\":\"");
-    out.extend_from_slice(codec::hex(prev).as_bytes());
+    for b in prev {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0f)]);
+    }
     out.extend_from_slice(b"\",\"recorded_at\":\"");
     out.extend_from_slice(recorded_at.to_string().as_bytes());
     out.extend_from_slice(b"\",\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    // The seq in decimal, most significant digit first.
+    let mut digits = [0u8; 20];
+    let mut n = seq;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
     out.extend_from_slice(b",\"signature\":\"");
     out.extend_from_slice(codec::b64(signature).as_bytes());
     out.extend_from_slice(b"\",\"statement\":");
     out.extend_from_slice(statement_bytes);
     out.push(b'}');
-    out
 }
 
 /// A decoded record. Its signature has not been checked: that needs the key
@@ -548,6 +577,42 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    /// The record bytes written by hand are the members in RFC 8785 order,
+    /// each value spelled as FORMAT.md says, for seqs of every width; and
+    /// `encode_into` appends exactly what `encode` returns.
+    #[test]
+    fn a_record_is_encoded_member_by_member_for_any_seq() {
+        let t = crate::time::Timestamp::parse("2026-11-27T08:30:00.123Z").unwrap();
+        let prev: super::ChainHash = std::array::from_fn(|i| (i * 37) as u8);
+        let sig: [u8; 64] = std::array::from_fn(|i| (255 - i) as u8);
+        let stmt = br#"{"id":"x","type":"case_closed"}"#;
+        for seq in [
+            0,
+            7,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            1_000_000,
+            (1 << 53) - 1,
+            u64::MAX,
+        ] {
+            let want = format!(
+                "{{\"format\":1,\"prev\":\"{}\",\"recorded_at\":\"{t}\",\"seq\":{seq},\"signature\":\"{}\",\"statement\":{}}}",
+                crate::codec::hex(&prev),
+                crate::codec::b64(&sig),
+                std::str::from_utf8(stmt).unwrap()
+            );
+            let got = super::encode(seq, t, &prev, stmt, &sig);
+            assert_eq!(std::str::from_utf8(&got).unwrap(), want, "seq {seq}");
+            let mut out = b"before".to_vec();
+            super::encode_into(&mut out, seq, t, &prev, stmt, &sig);
+            assert_eq!(&out[..6], b"before");
+            assert_eq!(&out[6..], got.as_slice());
+        }
+    }
+
     /// The precomputed context key must give exactly BLAKE3's derive_key mode,
     /// the hash FORMAT.md names, for short, block-sized and multi-chunk inputs.
     #[test]
