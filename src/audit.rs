@@ -205,11 +205,17 @@ impl Stage1 {
         Stage1 { items, handles }
     }
 
-    fn join(self) -> (std::sync::Arc<Vec<Item>>, Vec<Pre>) {
+    /// The items and what the workers found, one part per worker in item
+    /// order (not gathered into one vector: a `Pre` is large, and each move
+    /// of a chunk's worth was a copy of megabytes).
+    fn join(self) -> (std::sync::Arc<Vec<Item>>, Vec<Vec<Pre>>) {
         let pres = self
             .handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            // A panic in a check is a bug: it is raised here, never taken for
+            // an empty part (the items after it would go unchecked, and the
+            // records before them could be reported sound).
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
         (self.items, pres)
     }
@@ -314,7 +320,12 @@ impl Engine {
     /// The sequential stage: links, registry, checkpoint roots; findings in seq order.
     fn link(&mut self, job: Stage1) -> Result<(), AuditError> {
         let (items, pres) = job.join();
-        for (item, pre) in items.iter().zip(pres) {
+        assert_eq!(
+            pres.iter().map(Vec::len).sum::<usize>(),
+            items.len(),
+            "every item of a chunk has its worker's answer"
+        );
+        for (item, pre) in items.iter().zip(pres.into_iter().flatten()) {
             match (item, pre) {
                 (Item::Leaf(..), Pre::Leaf(r)) => {
                     let (p, sig) = r?;
