@@ -587,18 +587,20 @@ fn group_entries<'a>(
     out: &mut Vec<(Vec<u8>, Vec<u8>)>,
     records: impl IntoIterator<Item = (u64, &'a Statement, &'a [u8; 32])>,
 ) {
-    let mut subjects: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    // Keyed by the subject as the statements name it (no key built per
+    // mention; the entry's key is built once per subject at the end).
+    let mut subjects: HashMap<(&'static str, &'a str), Vec<u8>> = HashMap::new();
     for (seq, stmt, content) in records {
         index_entries(out, seq, stmt, content);
         for (kind, id) in stmt.event.subject_ids() {
-            let prefix = subject_prefix(kind, id.as_str());
             let seqs = subjects
-                .entry(prefix)
+                .entry((kind, id.as_str()))
                 .or_insert_with(|| Vec::with_capacity(8));
             seqs.extend_from_slice(&be(seq));
         }
     }
-    for (mut key, seqs) in subjects {
+    for ((kind, id), seqs) in subjects {
+        let mut key = subject_prefix(kind, id);
         key.extend_from_slice(&seqs[..8]);
         out.push((key, seqs));
     }
