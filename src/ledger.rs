@@ -1856,6 +1856,16 @@ enum Outcome {
     SameAsStaged(usize),
 }
 
+impl Drop for Sequencer {
+    /// However the sequencer stops (closed, a failed write, a panic), the
+    /// acknowledged records still waiting in `to_index` reach the indexer,
+    /// so this process's index lists every durable record; a failed batch
+    /// never joins `to_index`.
+    fn drop(&mut self) {
+        self.hand_to_indexer();
+    }
+}
+
 impl Sequencer {
     /// Hands the committed records waiting in `to_index` to the indexer.
     fn hand_to_indexer(&mut self) {

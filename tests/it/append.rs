@@ -332,6 +332,29 @@ fn a_second_process_is_told_which_pid_holds_the_data_directory() {
     drop(l);
 }
 
+/// Records appended a few at a time reach the index while the ledger stays
+/// open: the sequencer hands them to the indexer once its queue is quiet,
+/// not only after 1024 of them or at close.
+#[test]
+fn a_trickle_of_appends_is_indexed_without_a_close() {
+    let (f, l) = Fixture::new();
+    let ent = f.enterprise_key(&l);
+    let r = l
+        .submit(&f.sign(&ent, f.complaint(&ent, "case-trickle")))
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while l.seq_of(&r.id).unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "seq {} not indexed 10 s after its receipt",
+            r.seq
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(l.seq_of(&r.id).unwrap(), Some(r.seq));
+    assert_eq!(l.seqs_about("case", "case-trickle").unwrap(), vec![r.seq]);
+}
+
 #[test]
 fn a_lost_index_is_rebuilt_from_the_log_with_keys_and_ids() {
     let (f, l) = Fixture::new();
