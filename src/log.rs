@@ -78,17 +78,6 @@ fn frame_check(kind: u8, payload: &[u8]) -> [u8; 8] {
     out
 }
 
-/// Appends one record frame to `out`, given the record's chain hash (the
-/// sequencer has it already: it is the next record's `prev`).
-pub fn encode_record_frame(
-    record: &[u8],
-    chain_hash: &events::record::ChainHash,
-    out: &mut Vec<u8>,
-) {
-    debug_assert_eq!(*chain_hash, events::record::chain_hash(record));
-    put_frame(FRAME_RECORD, record, &record_check(chain_hash), out);
-}
-
 /// Appends a record frame whose payload `encode` writes in place, and
 /// returns the payload's range in `out` and its chain hash (the frame's
 /// check). A payload over `max` bytes (at most [`FRAME_PAYLOAD_MAX`]) is
@@ -1123,7 +1112,7 @@ mod tests {
     fn a_record_frame_written_in_place_is_the_frame_of_its_payload() {
         let payload = br#"{"format":1,"seq":0}"#;
         let mut want = b"x".to_vec();
-        super::encode_record_frame(payload, &events::record::chain_hash(payload), &mut want);
+        super::encode_frame(super::FRAME_RECORD, payload, &mut want);
         let mut got = b"x".to_vec();
         let (range, chain) =
             super::push_record_frame(&mut got, 1 << 16, |o| o.extend_from_slice(payload)).unwrap();
@@ -1160,7 +1149,7 @@ mod tests {
 
             let (mut a, mut b) = (Vec::new(), Vec::new());
             super::encode_frame(super::FRAME_RECORD, payload, &mut a);
-            super::encode_record_frame(payload, &chain, &mut b);
+            super::push_record_frame(&mut b, 1 << 16, |o| o.extend_from_slice(payload)).unwrap();
             assert_eq!(a, b);
             assert_eq!(a[a.len() - 8..], chain[..8]);
             let dir = std::env::temp_dir().join(format!(
