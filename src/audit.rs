@@ -18,7 +18,9 @@ use events::verify::{parse_leaf, parse_leaf_chained, ChainVerifier, ParsedLeaf, 
 use events::vocab::Clock;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Leaves verified per parallel step.
 const CHUNK: usize = 8192;
@@ -70,12 +72,35 @@ fn finding(seq: u64, code: Code, m: impl Into<String>) -> AuditError {
     AuditError::Finding(VerifyError::new(seq, code, m))
 }
 
-/// An item of the verified stream.
-pub enum Item {
+/// An item of the verified stream, by where its bytes are in its chunk.
+enum Item {
     /// A leaf, with its chain hash when the reader computed it already.
-    Leaf(Vec<u8>, Option<ChainHash>),
+    Leaf(Range<usize>, Option<ChainHash>),
     /// A signed checkpoint note expected to cover exactly the leaves before it.
-    Checkpoint(Vec<u8>),
+    Checkpoint(Range<usize>),
+}
+
+/// Items read together: their bytes in one buffer (no allocation per leaf),
+/// kept for the next chunk once linked.
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
+
+impl Chunk {
+    fn leaves(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|i| matches!(i, Item::Leaf(..)))
+            .count()
+    }
+
+    fn push_checkpoint(&mut self, note: &[u8]) {
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(note);
+        self.items.push(Item::Checkpoint(at..self.bytes.len()));
+    }
 }
 
 /// Options common to both sources.
@@ -110,6 +135,8 @@ struct Engine {
     keys: std::sync::Arc<HashMap<KeyId, VerifyingKey>>,
     /// Chunks handed to the parallel stage and not yet linked, oldest first.
     pending: std::collections::VecDeque<Stage1>,
+    /// A linked chunk's buffers, for the next one.
+    spare: Option<Chunk>,
 }
 
 /// What the parallel stage found about one item. Checkpoints are rare and the
@@ -128,47 +155,48 @@ enum Sig {
 
 /// The parallel stage of one chunk: parse, hash and check signatures on worker threads.
 struct Stage1 {
-    items: std::sync::Arc<Vec<Item>>,
+    chunk: Arc<Chunk>,
     handles: Vec<std::thread::JoinHandle<Vec<Pre>>>,
 }
 
 impl Stage1 {
     fn spawn(
-        items: Vec<Item>,
+        chunk: Chunk,
         base: u64,
-        keys: std::sync::Arc<HashMap<KeyId, VerifyingKey>>,
+        keys: Arc<HashMap<KeyId, VerifyingKey>>,
         verifier: Option<NoteVerifier>,
         threads: usize,
     ) -> Stage1 {
-        let items = std::sync::Arc::new(items);
+        let chunk = Arc::new(chunk);
         // Leaf positions: the seq each leaf should have, to name unreadable ones.
-        let mut positions = Vec::with_capacity(items.len());
+        let mut positions = Vec::with_capacity(chunk.items.len());
         let mut n = base;
-        for it in items.iter() {
+        for it in chunk.items.iter() {
             positions.push(n);
             if matches!(it, Item::Leaf(..)) {
                 n += 1;
             }
         }
-        let positions = std::sync::Arc::new(positions);
+        let positions = Arc::new(positions);
         let parts = threads.max(1);
-        let chunk = items.len().div_ceil(parts).max(1);
+        let per_part = chunk.items.len().div_ceil(parts).max(1);
         let handles = (0..parts)
             .map(|t| {
-                let (items, positions, keys, verifier) = (
-                    items.clone(),
+                let (chunk, positions, keys, verifier) = (
+                    chunk.clone(),
                     positions.clone(),
                     keys.clone(),
                     verifier.clone(),
                 );
                 std::thread::spawn(move || {
-                    let lo = (t * chunk).min(items.len());
-                    let hi = ((t + 1) * chunk).min(items.len());
-                    items[lo..hi]
+                    let lo = (t * per_part).min(chunk.items.len());
+                    let hi = ((t + 1) * per_part).min(chunk.items.len());
+                    chunk.items[lo..hi]
                         .iter()
                         .zip(&positions[lo..hi])
                         .map(|(it, pos)| match it {
-                            Item::Leaf(b, chain) => Pre::Leaf(
+                            Item::Leaf(range, chain) => Pre::Leaf({
+                                let b = &chunk.bytes[range.clone()];
                                 match chain {
                                     Some(h) => parse_leaf_chained(b, *pos, *h),
                                     None => parse_leaf(b, *pos),
@@ -190,9 +218,10 @@ impl Stage1 {
                                         None => Sig::KeyUnknown,
                                     };
                                     (p, sig)
-                                }),
-                            ),
-                            Item::Checkpoint(note) => Pre::Checkpoint(verifier.as_ref().map(|v| {
+                                })
+                            }),
+                            Item::Checkpoint(range) => Pre::Checkpoint(verifier.as_ref().map(|v| {
+                                let note = &chunk.bytes[range.clone()];
                                 log::checkpoint_of_note(note).is_some_and(|cp| {
                                     SignedCheckpoint::open(note, v, &cp.origin).is_ok()
                                 })
@@ -202,13 +231,13 @@ impl Stage1 {
                 })
             })
             .collect();
-        Stage1 { items, handles }
+        Stage1 { chunk, handles }
     }
 
     /// The items and what the workers found, one part per worker in item
     /// order (not gathered into one vector: a `Pre` is large, and each move
     /// of a chunk's worth was a copy of megabytes).
-    fn join(self) -> (std::sync::Arc<Vec<Item>>, Vec<Vec<Pre>>) {
+    fn join(self) -> (Arc<Chunk>, Vec<Vec<Pre>>) {
         let pres = self
             .handles
             .into_iter()
@@ -217,7 +246,7 @@ impl Stage1 {
             // records before them could be reported sound).
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        (self.items, pres)
+        (self.chunk, pres)
     }
 }
 
@@ -245,8 +274,9 @@ impl Engine {
             checkpoints: 0,
             progress,
             fed: 0,
-            keys: std::sync::Arc::new(HashMap::new()),
+            keys: Arc::new(HashMap::new()),
             pending: std::collections::VecDeque::new(),
+            spare: None,
         }
     }
 
@@ -254,12 +284,12 @@ impl Engine {
     /// the oldest chunk in flight, so that both cores stay busy: while worker
     /// threads parse and check signatures of chunks k+1 and k+2, this thread
     /// links chunk k.
-    fn feed(&mut self, items: Vec<Item>) -> Result<(), AuditError> {
+    fn feed(&mut self, chunk: Chunk) -> Result<(), AuditError> {
         let base = self.fed;
-        self.fed += items.iter().filter(|i| matches!(i, Item::Leaf(..))).count() as u64;
-        self.learn_keys(&items);
+        self.fed += chunk.leaves() as u64;
+        self.learn_keys(&chunk);
         let job = Stage1::spawn(
-            items,
+            chunk,
             base,
             self.keys.clone(),
             self.verifier.clone(),
@@ -284,10 +314,11 @@ impl Engine {
     /// not decode), so a key learned ahead of its grant is never the wrong
     /// key; whether the actor may use it at that seq is still decided in
     /// `link`, against the registry as it stood there.
-    fn learn_keys(&mut self, items: &[Item]) {
+    fn learn_keys(&mut self, chunk: &Chunk) {
         let mut learned = Vec::new();
-        for item in items {
-            let Item::Leaf(b, _) = item else { continue };
+        for item in &chunk.items {
+            let Item::Leaf(range, _) = item else { continue };
+            let b = &chunk.bytes[range.clone()];
             if !(log::is_of_type(b, "key_granted") || log::is_of_type(b, "ledger_genesis")) {
                 continue;
             }
@@ -305,7 +336,7 @@ impl Engine {
             }
         }
         if !learned.is_empty() {
-            std::sync::Arc::make_mut(&mut self.keys).extend(learned);
+            Arc::make_mut(&mut self.keys).extend(learned);
         }
     }
 
@@ -319,13 +350,13 @@ impl Engine {
 
     /// The sequential stage: links, registry, checkpoint roots; findings in seq order.
     fn link(&mut self, job: Stage1) -> Result<(), AuditError> {
-        let (items, pres) = job.join();
+        let (chunk, pres) = job.join();
         assert_eq!(
             pres.iter().map(Vec::len).sum::<usize>(),
-            items.len(),
+            chunk.items.len(),
             "every item of a chunk has its worker's answer"
         );
-        for (item, pre) in items.iter().zip(pres.into_iter().flatten()) {
+        for (item, pre) in chunk.items.iter().zip(pres.into_iter().flatten()) {
             match (item, pre) {
                 (Item::Leaf(..), Pre::Leaf(r)) => {
                     let (p, sig) = r?;
@@ -353,7 +384,8 @@ impl Engine {
                     }
                     self.check_since()?;
                 }
-                (Item::Checkpoint(note), Pre::Checkpoint(pre_ok)) => {
+                (Item::Checkpoint(range), Pre::Checkpoint(pre_ok)) => {
+                    let note = &chunk.bytes[range.clone()];
                     let at = self.chain.size().saturating_sub(1);
                     let cp = log::checkpoint_of_note(note).ok_or_else(|| {
                         finding(
@@ -380,7 +412,21 @@ impl Engine {
             }
         }
         self.show_progress();
+        // The workers are done with it: its buffers serve the next chunk.
+        if let Ok(mut c) = Arc::try_unwrap(chunk) {
+            c.bytes.clear();
+            c.items.clear();
+            self.spare = Some(c);
+        }
         Ok(())
+    }
+
+    /// An empty chunk, with the buffers of one already linked when there is one.
+    fn empty_chunk(&mut self) -> Chunk {
+        self.spare.take().unwrap_or_else(|| Chunk {
+            bytes: Vec::with_capacity(CHUNK * 800),
+            items: Vec::with_capacity(CHUNK + 1),
+        })
     }
 
     /// After genesis: take the checkpoint key it names, or check it against the one given.
@@ -519,7 +565,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
         .map(|m| m.len() / 700)
         .sum();
     let mut engine = Engine::new(opts, total);
-    let mut items: Vec<Item> = Vec::with_capacity(CHUNK + 1);
+    let mut chunk = engine.empty_chunk();
     let mut leaves_in_chunk = 0usize;
     let mut pending_after_cp = 0u64;
     let mut tail = None;
@@ -527,25 +573,25 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
     for (si, (first, path)) in segs.into_iter().enumerate() {
         let mut r = FrameReader::open(&path)?;
         loop {
-            match r.next_frame() {
+            match r.next_frame_into(&mut chunk.bytes) {
                 Ok(None) => break,
                 Ok(Some(f)) => {
                     if f.kind == FRAME_RECORD {
-                        items.push(Item::Leaf(f.payload, f.chain_hash));
+                        chunk.items.push(Item::Leaf(f.range, f.chain_hash));
                         leaves_in_chunk += 1;
                         pending_after_cp += 1;
                     } else {
-                        items.push(Item::Checkpoint(f.payload));
+                        chunk.items.push(Item::Checkpoint(f.range));
                         pending_after_cp = 0;
                         if leaves_in_chunk >= CHUNK {
-                            engine.feed(std::mem::take(&mut items))?;
+                            let next = engine.empty_chunk();
+                            engine.feed(std::mem::replace(&mut chunk, next))?;
                             leaves_in_chunk = 0;
                         }
                     }
                 }
                 Err((offset, reason)) => {
-                    let seq = engine.fed
-                        + items.iter().filter(|i| matches!(i, Item::Leaf(..))).count() as u64;
+                    let seq = engine.fed + chunk.leaves() as u64;
                     if si + 1 < nsegs {
                         return Err(finding(
                             seq,
@@ -563,8 +609,8 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
     // Records after the last checkpoint frame were never acknowledged: they are
     // not verified as part of the ledger, but damage before a checkpoint is.
     let mut uncommitted = 0u64;
-    while let Some(Item::Leaf(..)) = items.last() {
-        items.pop();
+    while let Some(Item::Leaf(..)) = chunk.items.last() {
+        chunk.items.pop();
         uncommitted += 1;
     }
     debug_assert!(uncommitted == pending_after_cp || tail.is_some());
@@ -579,7 +625,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
         }
         let _ = (seq, offset, reason);
     }
-    engine.feed(items)?;
+    engine.feed(chunk)?;
     engine.drain()?;
     engine.finish()?;
     let tail_msg = match (tail, uncommitted) {
@@ -630,12 +676,12 @@ pub fn verify_export(
     let total = f.metadata().map(|m| m.len() / 700).unwrap_or(0);
     let mut r = BufReader::with_capacity(1 << 20, f);
     let mut engine = Engine::new(opts, total);
-    let mut items = Vec::with_capacity(CHUNK);
-    let mut line = Vec::new();
+    let mut chunk = engine.empty_chunk();
     loop {
-        line.clear();
+        // Each line goes straight into the chunk's buffer.
+        let at = chunk.bytes.len();
         let n = r
-            .read_until(b'\n', &mut line)
+            .read_until(b'\n', &mut chunk.bytes)
             .map_err(|source| AuditError::Io {
                 what: format!("reading {}", export.display()),
                 source,
@@ -643,9 +689,10 @@ pub fn verify_export(
         if n == 0 {
             break;
         }
-        if line.last() != Some(&b'\n') {
-            let seq = engine.fed + items.len() as u64;
-            engine.feed(std::mem::take(&mut items))?;
+        if chunk.bytes.last() != Some(&b'\n') {
+            chunk.bytes.truncate(at);
+            let seq = engine.fed + chunk.items.len() as u64;
+            engine.feed(chunk)?;
             engine.drain()?;
             return Err(finding(
                 seq,
@@ -653,14 +700,15 @@ pub fn verify_export(
                 "the export's last line has no newline: the file was cut",
             ));
         }
-        line.pop();
-        items.push(Item::Leaf(std::mem::take(&mut line), None));
-        if items.len() >= CHUNK {
-            engine.feed(std::mem::take(&mut items))?;
+        chunk.bytes.pop();
+        chunk.items.push(Item::Leaf(at..chunk.bytes.len(), None));
+        if chunk.items.len() >= CHUNK {
+            let next = engine.empty_chunk();
+            engine.feed(std::mem::replace(&mut chunk, next))?;
         }
     }
-    items.push(Item::Checkpoint(checkpoint_note.to_vec()));
-    engine.feed(items)?;
+    chunk.push_checkpoint(checkpoint_note);
+    engine.feed(chunk)?;
     engine.drain()?;
     engine.finish()?;
     Ok(engine.report(None))

@@ -16,7 +16,7 @@
 
 use events::checkpoint::Checkpoint;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -223,6 +223,16 @@ pub struct Frame {
     pub chain_hash: Option<events::record::ChainHash>,
 }
 
+/// One frame read into a caller's buffer ([`FrameReader::next_frame_into`]).
+pub struct FrameAt {
+    pub offset: u64,
+    pub kind: u8,
+    /// Where the payload is in the buffer.
+    pub range: std::ops::Range<usize>,
+    /// A record frame's chain hash, computed to check the frame.
+    pub chain_hash: Option<events::record::ChainHash>,
+}
+
 /// Reads the frames of one segment in order.
 pub struct FrameReader {
     r: BufReader<File>,
@@ -248,6 +258,28 @@ impl FrameReader {
     /// writer's pre-zeroed space (see [`LogWriter`]), a clean end; the
     /// logical length ([`FrameReader::logical_len`]) then stops where they start.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, (u64, String)> {
+        let mut payload = Vec::new();
+        Ok(self.next_frame_into(&mut payload)?.map(|f| Frame {
+            offset: f.offset,
+            kind: f.kind,
+            payload,
+            chain_hash: f.chain_hash,
+        }))
+    }
+
+    /// [`FrameReader::next_frame`] with the payload appended to `out` (at
+    /// `range`), for a reader that gathers many frames in one buffer. On
+    /// damage `out` is left as it was.
+    pub fn next_frame_into(&mut self, out: &mut Vec<u8>) -> Result<Option<FrameAt>, (u64, String)> {
+        let start = out.len();
+        let r = self.next_frame_at(out, start);
+        if !matches!(r, Ok(Some(_))) {
+            out.truncate(start);
+        }
+        r
+    }
+
+    fn next_frame_at(&mut self, out: &mut Vec<u8>, start: usize) -> Result<Option<FrameAt>, (u64, String)> {
         if self.offset == self.len {
             return Ok(None);
         }
@@ -276,27 +308,40 @@ impl FrameReader {
         if self.len - at < total {
             return Err((at, "truncated frame".into()));
         }
-        let mut payload = vec![0u8; len];
-        self.r
-            .read_exact(&mut payload)
-            .map_err(|e| (at, format!("read error: {e}")))?;
+        // Straight from the reader's buffer to `out`: one copy, no zeroing.
+        out.reserve(len);
+        let mut need = len;
+        while need > 0 {
+            let buf = self
+                .r
+                .fill_buf()
+                .map_err(|e| (at, format!("read error: {e}")))?;
+            if buf.is_empty() {
+                return Err((at, "read error: the file ended inside a frame".into()));
+            }
+            let n = need.min(buf.len());
+            out.extend_from_slice(&buf[..n]);
+            self.r.consume(n);
+            need -= n;
+        }
+        let payload = &out[start..];
         let mut check = [0u8; FRAME_TRAILER];
         self.r
             .read_exact(&mut check)
             .map_err(|e| (at, format!("read error: {e}")))?;
-        let chain_hash = (kind == FRAME_RECORD).then(|| events::record::chain_hash(&payload));
+        let chain_hash = (kind == FRAME_RECORD).then(|| events::record::chain_hash(payload));
         let want = match &chain_hash {
             Some(h) => record_check(h),
-            None => frame_check(kind, &payload),
+            None => frame_check(kind, payload),
         };
         if check != want {
             return Err((at, "frame checksum mismatch".into()));
         }
         self.offset += total;
-        Ok(Some(Frame {
+        Ok(Some(FrameAt {
             offset: at,
             kind,
-            payload,
+            range: start..out.len(),
             chain_hash,
         }))
     }

@@ -400,7 +400,7 @@ impl Statement {
         let on_behalf_of = match w.on_behalf_of {
             None => None,
             Some(raw) => {
-                let party: Party = serde_json::from_str(raw).ok()?;
+                let party = party_of_plain(raw).or_else(|| serde_json::from_str(raw).ok())?;
                 match &party {
                     Party::Body(id) | Party::Enterprise(id) => {
                         crate::vocab::Id::parse(id).ok()?;
@@ -443,6 +443,23 @@ impl Statement {
         h.update(bytes);
         h.finalize().into()
     }
+}
+
+/// `{"body":"ID"}` or `{"enterprise":"ID"}` with an id of plain characters:
+/// the canonical form of every `on_behalf_of` an id can be; anything else
+/// (escapes, other members) is left to serde and `Id::parse`.
+fn party_of_plain(raw: &str) -> Option<Party> {
+    let (make, rest): (fn(String) -> Party, &str) =
+        if let Some(r) = raw.strip_prefix("{\"body\":\"") {
+            (Party::Body, r)
+        } else {
+            (Party::Enterprise, raw.strip_prefix("{\"enterprise\":\"")?)
+        };
+    let id = rest.strip_suffix("\"}")?;
+    if id.bytes().any(|b| b == b'"' || b == b'\\') {
+        return None;
+    }
+    Some(make(id.to_string()))
 }
 
 const CONTENT_CONTEXT: &str = "gov-enterprise-ledger 2026-11-26 statement content v1";

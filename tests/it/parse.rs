@@ -3,6 +3,7 @@
 //! decode): on every statement of a generated history and on mutations of
 //! them, `parse` must give exactly what `parse_by_tree` gives.
 
+use events::keys::Party;
 use events::record::{self, Record};
 use events::statement::{Envelope, Statement};
 use ledger::generate::{history, GenerateOptions};
@@ -229,4 +230,46 @@ fn explicit_null_for_an_optional_member_is_refused_by_both_paths() {
         Envelope::parse_by_tree(no_time.as_bytes()),
         no_time.as_bytes(),
     );
+}
+
+/// `on_behalf_of` in every spelling the fast path reads by hand or leaves to
+/// serde: the same verdict and value as the reference path.
+#[test]
+fn on_behalf_of_reads_the_same_by_hand_and_by_the_reference() {
+    let envs = generated();
+    let e = envs
+        .iter()
+        .map(|env| Envelope::parse(env).expect("generated envelope"))
+        .find(|e| matches!(e.signed.statement.on_behalf_of, Some(Party::Body(_))))
+        .expect("a statement made on behalf of a body");
+    let Some(Party::Body(id)) = &e.signed.statement.on_behalf_of else {
+        unreachable!()
+    };
+    let text = String::from_utf8(e.signed.bytes.clone()).unwrap();
+    let member = format!("\"on_behalf_of\":{{\"body\":\"{id}\"}}");
+    assert!(text.contains(&member), "{text}");
+    let mut accepted = 0;
+    for value in [
+        format!("{{\"body\":\"{id}\"}}"),
+        format!("{{\"enterprise\":\"{id}\"}}"),
+        format!("{{\"body\":\"{id}\\\"\"}}"),
+        format!("{{\"body\":\"{id}\\\\\"}}"),
+        format!("{{\"body\":\"{id}\",\"enterprise\":\"{id}\"}}"),
+        format!("{{\"bodies\":\"{id}\"}}"),
+        "{\"body\":\"\"}".to_string(),
+        "{\"body\":1}".to_string(),
+        "\"authority\"".to_string(),
+        "\"ledger\"".to_string(),
+        "{\"body\":\"a b\"}".to_string(),
+    ] {
+        let m = text.replacen(&member, &format!("\"on_behalf_of\":{value}"), 1);
+        let fast = Statement::parse(m.as_bytes());
+        accepted += usize::from(fast.is_ok());
+        if let Ok(s) = &fast {
+            assert!(s.on_behalf_of.is_some(), "{m}");
+        }
+        same(fast, Statement::parse_by_tree(m.as_bytes()), m.as_bytes());
+    }
+    // The body and the enterprise spelling parse; every other one is refused.
+    assert_eq!(accepted, 2);
 }
