@@ -12,9 +12,9 @@ use events::codes::Code;
 use events::keys::{KeyId, PublicKey};
 use events::merkle::Hash;
 use events::note::NoteVerifier;
-use events::record::ChainHash;
-use events::statement::verify_signature;
-use events::verify::{parse_leaf, parse_leaf_chained, ChainVerifier, ParsedLeaf, VerifyError};
+use events::record::{self as record, ChainHash};
+use events::statement::{verify_signature, verify_signature_in};
+use events::verify::{parse_leaf_in_place, ChainVerifier, ParsedLeaf, VerifyError};
 use events::vocab::Clock;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -137,6 +137,8 @@ struct Engine {
     pending: std::collections::VecDeque<Stage1>,
     /// A linked chunk's buffers, for the next one.
     spare: Option<Chunk>,
+    /// A linked chunk's answer vectors (empty), for the next one's workers.
+    spare_answers: Vec<Vec<Pre>>,
 }
 
 /// What the parallel stage found about one item. Checkpoints are rare and the
@@ -166,6 +168,7 @@ impl Stage1 {
         keys: Arc<HashMap<KeyId, VerifyingKey>>,
         verifier: Option<NoteVerifier>,
         threads: usize,
+        mut answers: Vec<Vec<Pre>>,
     ) -> Stage1 {
         let chunk = Arc::new(chunk);
         // Leaf positions: the seq each leaf should have, to name unreadable ones.
@@ -188,46 +191,49 @@ impl Stage1 {
                     keys.clone(),
                     verifier.clone(),
                 );
+                let mut out = answers.pop().unwrap_or_default();
+                let mut message = Vec::with_capacity(4096);
                 std::thread::spawn(move || {
                     let lo = (t * per_part).min(chunk.items.len());
                     let hi = ((t + 1) * per_part).min(chunk.items.len());
-                    chunk.items[lo..hi]
-                        .iter()
-                        .zip(&positions[lo..hi])
-                        .map(|(it, pos)| match it {
+                    // Into the vector an earlier chunk's answers were in:
+                    // megabytes not allocated and freed again per chunk.
+                    out.clear();
+                    out.extend(chunk.items[lo..hi].iter().zip(&positions[lo..hi]).map(
+                        |(it, pos)| match it {
                             Item::Leaf(range, chain) => Pre::Leaf({
                                 let b = &chunk.bytes[range.clone()];
-                                match chain {
-                                    Some(h) => parse_leaf_chained(b, *pos, *h),
-                                    None => parse_leaf(b, *pos),
-                                }
-                                .map(|mut p| {
+                                let chain = chain.unwrap_or_else(|| record::chain_hash(b));
+                                // The signature is checked over the statement's
+                                // bytes where they are in the chunk: no copy.
+                                parse_leaf_in_place(b, *pos, chain).map(|(mut p, stmt)| {
                                     let sig = match keys.get(&p.record.signed.statement.actor) {
-                                        Some(k) => {
-                                            let ok = verify_signature(
-                                                k,
-                                                &p.record.signed.bytes,
-                                                &p.record.signed.signature,
-                                            );
-                                            // Checked: linking needs the parsed
-                                            // statement only, and this thread frees
-                                            // what it allocated more cheaply.
-                                            p.record.signed.bytes = Vec::new();
-                                            Sig::Checked(ok)
+                                        Some(k) => Sig::Checked(verify_signature_in(
+                                            &mut message,
+                                            k,
+                                            &b[stmt],
+                                            &p.record.signed.signature,
+                                        )),
+                                        // Checked when linked, once the key is known.
+                                        None => {
+                                            p.record.signed.bytes = b[stmt].to_vec();
+                                            Sig::KeyUnknown
                                         }
-                                        None => Sig::KeyUnknown,
                                     };
                                     (p, sig)
                                 })
                             }),
-                            Item::Checkpoint(range) => Pre::Checkpoint(verifier.as_ref().map(|v| {
-                                let note = &chunk.bytes[range.clone()];
-                                log::checkpoint_of_note(note).is_some_and(|cp| {
-                                    SignedCheckpoint::open(note, v, &cp.origin).is_ok()
-                                })
-                            })),
-                        })
-                        .collect()
+                            Item::Checkpoint(range) => {
+                                Pre::Checkpoint(verifier.as_ref().map(|v| {
+                                    let note = &chunk.bytes[range.clone()];
+                                    log::checkpoint_of_note(note).is_some_and(|cp| {
+                                        SignedCheckpoint::open(note, v, &cp.origin).is_ok()
+                                    })
+                                }))
+                            }
+                        },
+                    ));
+                    out
                 })
             })
             .collect();
@@ -277,6 +283,7 @@ impl Engine {
             keys: Arc::new(HashMap::new()),
             pending: std::collections::VecDeque::new(),
             spare: None,
+            spare_answers: Vec::new(),
         }
     }
 
@@ -288,12 +295,14 @@ impl Engine {
         let base = self.fed;
         self.fed += chunk.leaves() as u64;
         self.learn_keys(&chunk);
+        let answers = std::mem::take(&mut self.spare_answers);
         let job = Stage1::spawn(
             chunk,
             base,
             self.keys.clone(),
             self.verifier.clone(),
             self.threads,
+            answers,
         );
         self.pending.push_back(job);
         // Two chunks stay in flight: when one worker of a chunk finishes
@@ -350,13 +359,17 @@ impl Engine {
 
     /// The sequential stage: links, registry, checkpoint roots; findings in seq order.
     fn link(&mut self, job: Stage1) -> Result<(), AuditError> {
-        let (chunk, pres) = job.join();
+        let (chunk, mut pres) = job.join();
         assert_eq!(
             pres.iter().map(Vec::len).sum::<usize>(),
             chunk.items.len(),
             "every item of a chunk has its worker's answer"
         );
-        for (item, pre) in chunk.items.iter().zip(pres.into_iter().flatten()) {
+        for (item, pre) in chunk
+            .items
+            .iter()
+            .zip(pres.iter_mut().flat_map(|part| part.drain(..)))
+        {
             match (item, pre) {
                 (Item::Leaf(..), Pre::Leaf(r)) => {
                     let (p, sig) = r?;
@@ -412,7 +425,9 @@ impl Engine {
             }
         }
         self.show_progress();
-        // The workers are done with it: its buffers serve the next chunk.
+        // The workers are done with it: its buffers serve the next chunk, and
+        // the answers' vectors (drained) the next chunk's answers.
+        self.spare_answers = pres;
         if let Ok(mut c) = Arc::try_unwrap(chunk) {
             c.bytes.clear();
             c.items.clear();

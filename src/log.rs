@@ -279,7 +279,11 @@ impl FrameReader {
         r
     }
 
-    fn next_frame_at(&mut self, out: &mut Vec<u8>, start: usize) -> Result<Option<FrameAt>, (u64, String)> {
+    fn next_frame_at(
+        &mut self,
+        out: &mut Vec<u8>,
+        start: usize,
+    ) -> Result<Option<FrameAt>, (u64, String)> {
         if self.offset == self.len {
             return Ok(None);
         }

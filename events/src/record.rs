@@ -98,6 +98,24 @@ pub struct Record {
     pub signed: SignedStatement,
 }
 
+/// A record parsed from a leaf that still holds its statement's bytes
+/// ([`Record::parse_in_place`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    /// The record, its `signed.bytes` empty.
+    pub record: Record,
+    /// Where the statement's canonical bytes are in the leaf.
+    pub statement_bytes: std::ops::Range<usize>,
+}
+
+impl InPlace {
+    /// The record with the statement's bytes copied out of `leaf`.
+    pub fn owning(mut self, leaf: &[u8]) -> Record {
+        self.record.signed.bytes = leaf[self.statement_bytes].to_vec();
+        self.record
+    }
+}
+
 /// A leaf's members for replay. The text is checked as UTF-8 once, in one
 /// pass, rather than string by string as serde_json does over bytes.
 fn wire_record(bytes: &[u8]) -> Result<WireRecord<'_>, Rejection> {
@@ -113,16 +131,27 @@ fn malformed(m: impl Into<String>) -> Rejection {
 impl Record {
     /// Parses one leaf, refusing anything that is not exactly canonical.
     pub fn parse(bytes: &[u8]) -> Result<Record, Rejection> {
+        Record::parse_in_place(bytes).map(|p| p.owning(bytes))
+    }
+
+    /// [`Record::parse`] without copying the statement's canonical bytes out
+    /// of `bytes`: the record's `signed.bytes` is left empty and the answer
+    /// says where they are (what a verifier checks the signature over).
+    pub fn parse_in_place(bytes: &[u8]) -> Result<InPlace, Rejection> {
         // The fast path takes no record over the size limit; the tree path refuses it.
-        if let Some(r) = Record::parse_simple(bytes) {
+        if let Some(r) = Record::parse_simple_in_place(bytes) {
             return Ok(r);
         }
-        Record::parse_by_tree(bytes)
+        Record::parse_by_tree_in_place(bytes)
     }
 
     /// The reference path of [`Record::parse`] (see
     /// [`Statement::parse_by_tree`]); `parse` gives exactly its answers.
     pub fn parse_by_tree(bytes: &[u8]) -> Result<Record, Rejection> {
+        Record::parse_by_tree_in_place(bytes).map(|p| p.owning(bytes))
+    }
+
+    fn parse_by_tree_in_place(bytes: &[u8]) -> Result<InPlace, Rejection> {
         if bytes.len() > RECORD_BYTES_MAX {
             return Err(Rejection::new(
                 Code::RecordTooLarge,
@@ -183,23 +212,30 @@ impl Record {
         // that key, so the first match is the member.
         let marker = b",\"statement\":";
         let at = find(bytes, marker).ok_or_else(|| malformed("statement member not found"))?;
-        let stmt_bytes = bytes[at + marker.len()..bytes.len() - 1].to_vec();
-        debug_assert_eq!(stmt_bytes, jcs::to_canonical(get(5)));
-        Ok(Record {
-            seq,
-            recorded_at,
-            prev,
-            signed: SignedStatement {
-                statement,
-                bytes: stmt_bytes,
-                signature,
+        let statement_bytes = at + marker.len()..bytes.len() - 1;
+        debug_assert_eq!(bytes[statement_bytes.clone()], jcs::to_canonical(get(5)));
+        Ok(InPlace {
+            record: Record {
+                seq,
+                recorded_at,
+                prev,
+                signed: SignedStatement {
+                    statement,
+                    bytes: Vec::new(),
+                    signature,
+                },
             },
+            statement_bytes,
         })
     }
 
     /// The fast path of [`Record::parse`]; `None` sends the caller down the
     /// full path (see [`Statement::parse_simple`]).
     pub fn parse_simple(bytes: &[u8]) -> Option<Record> {
+        Record::parse_simple_in_place(bytes).map(|p| p.owning(bytes))
+    }
+
+    fn parse_simple_in_place(bytes: &[u8]) -> Option<InPlace> {
         if bytes.len() > RECORD_BYTES_MAX {
             return None;
         }
@@ -215,15 +251,23 @@ impl Record {
         if w.format != RECORD_FORMAT {
             return None;
         }
-        Some(Record {
-            seq: w.seq,
-            recorded_at: Timestamp::parse(w.recorded_at).ok()?,
-            prev: codec::unhex::<32>(w.prev)?,
-            signed: SignedStatement {
-                statement: Statement::from_strict(w.statement)?,
-                bytes: w.statement_text.as_bytes().to_vec(),
-                signature: codec::unb64::<64>(w.signature)?,
+        // `statement_text` is a slice of `text`, itself a view of `bytes`.
+        let at = (w.statement_text.as_ptr() as usize).checked_sub(bytes.as_ptr() as usize)?;
+        if at + w.statement_text.len() > bytes.len() {
+            return None;
+        }
+        Some(InPlace {
+            record: Record {
+                seq: w.seq,
+                recorded_at: Timestamp::parse(w.recorded_at).ok()?,
+                prev: codec::unhex::<32>(w.prev)?,
+                signed: SignedStatement {
+                    statement: Statement::from_strict(w.statement)?,
+                    bytes: Vec::new(),
+                    signature: codec::unb64::<64>(w.signature)?,
+                },
             },
+            statement_bytes: at..at + w.statement_text.len(),
         })
     }
 

@@ -486,9 +486,22 @@ pub fn signing_message(statement_bytes: &[u8]) -> Vec<u8> {
 
 /// Checks an actor signature with `verify_strict` (no malleable or small-order forms).
 pub fn verify_signature(key: &VerifyingKey, statement_bytes: &[u8], signature: &[u8; 64]) -> bool {
+    verify_signature_in(&mut Vec::new(), key, statement_bytes, signature)
+}
+
+/// [`verify_signature`] with the signed message built in `message` (a
+/// buffer the caller keeps from one statement to the next).
+pub fn verify_signature_in(
+    message: &mut Vec<u8>,
+    key: &VerifyingKey,
+    statement_bytes: &[u8],
+    signature: &[u8; 64],
+) -> bool {
+    message.clear();
+    message.extend_from_slice(SIGNATURE_DOMAIN);
+    message.extend_from_slice(statement_bytes);
     let sig = Signature::from_bytes(signature);
-    key.verify_strict(&signing_message(statement_bytes), &sig)
-        .is_ok()
+    key.verify_strict(message, &sig).is_ok()
 }
 
 /// A statement with its canonical bytes and signature: what is submitted.

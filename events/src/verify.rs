@@ -80,6 +80,25 @@ pub fn parse_leaf_chained(
     })
 }
 
+/// [`parse_leaf_chained`] leaving the statement's bytes in `bytes`: the
+/// leaf's `record.signed.bytes` is empty, and the range says where they are
+/// (a verifier checks the signature over them there, without a copy).
+pub fn parse_leaf_in_place(
+    bytes: &[u8],
+    position: u64,
+    chain_hash: ChainHash,
+) -> Result<(ParsedLeaf, std::ops::Range<usize>), VerifyError> {
+    let p = Record::parse_in_place(bytes).map_err(|r| VerifyError::at(position, r))?;
+    Ok((
+        ParsedLeaf {
+            record: p.record,
+            leaf_hash: merkle::leaf_hash(bytes),
+            chain_hash,
+        },
+        p.statement_bytes,
+    ))
+}
+
 /// The sequential part of verification.
 pub struct ChainVerifier {
     next_seq: u64,

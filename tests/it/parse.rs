@@ -67,6 +67,12 @@ fn fast_parse_equals_the_reference_on_every_generated_statement() {
         let rec = as_record(&e, i as u64 + 1);
         let r = Record::parse(&rec).expect("record");
         assert_eq!(Record::parse_simple(&rec).as_ref(), Some(&r), "{i}");
+        // In place (verify's path): the range is the statement's bytes, and
+        // with them copied out the record is `parse`'s.
+        let in_place = Record::parse_in_place(&rec).expect("record in place");
+        assert!(in_place.record.signed.bytes.is_empty());
+        assert_eq!(&rec[in_place.statement_bytes.clone()], &e.signed.bytes[..]);
+        assert_eq!(in_place.owning(&rec), r);
         assert_eq!(Ok(&r), Record::parse_by_tree(&rec).as_ref());
         assert_eq!(r.signed, e.signed);
         // Replay's fast path takes every record the ledger writes, and
@@ -272,4 +278,32 @@ fn on_behalf_of_reads_the_same_by_hand_and_by_the_reference() {
     }
     // The body and the enterprise spelling parse; every other one is refused.
     assert_eq!(accepted, 2);
+}
+
+/// The signature check with a buffer kept from one statement to the next
+/// (verify's workers) gives `verify_signature`'s verdict on statements of
+/// every length, a bad signature and a wrong key included.
+#[test]
+fn a_kept_message_buffer_gives_the_same_verdicts() {
+    use events::statement::{verify_signature, verify_signature_in};
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let other = ed25519_dalek::SigningKey::from_bytes(&[8; 32]).verifying_key();
+    let mut message = Vec::new();
+    let mut checked = 0;
+    for env in generated().iter().take(300) {
+        let e = Envelope::parse(env).expect("generated envelope");
+        let s = e.signed.statement.sign(&key);
+        let mut bad = s.signature;
+        bad[5] ^= 1;
+        for (vk, sig, want) in [
+            (key.verifying_key(), s.signature, true),
+            (key.verifying_key(), bad, false),
+            (other, s.signature, false),
+        ] {
+            assert_eq!(verify_signature(&vk, &s.bytes, &sig), want);
+            assert_eq!(verify_signature_in(&mut message, &vk, &s.bytes, &sig), want);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 900);
 }
