@@ -196,8 +196,9 @@ impl Stage1 {
                 std::thread::spawn(move || {
                     let lo = (t * per_part).min(chunk.items.len());
                     let hi = ((t + 1) * per_part).min(chunk.items.len());
-                    // Into the vector an earlier chunk's answers were in:
-                    // megabytes not allocated and freed again per chunk.
+                    // Into the vector an earlier chunk's answers were in
+                    // (megabytes not allocated and freed again per chunk),
+                    // dropping those answers here, off the linking thread.
                     out.clear();
                     out.extend(chunk.items[lo..hi].iter().zip(&positions[lo..hi]).map(
                         |(it, pos)| match it {
@@ -359,24 +360,20 @@ impl Engine {
 
     /// The sequential stage: links, registry, checkpoint roots; findings in seq order.
     fn link(&mut self, job: Stage1) -> Result<(), AuditError> {
-        let (chunk, mut pres) = job.join();
+        let (chunk, pres) = job.join();
         assert_eq!(
             pres.iter().map(Vec::len).sum::<usize>(),
             chunk.items.len(),
             "every item of a chunk has its worker's answer"
         );
-        for (item, pre) in chunk
-            .items
-            .iter()
-            .zip(pres.iter_mut().flat_map(|part| part.drain(..)))
-        {
+        for (item, pre) in chunk.items.iter().zip(pres.iter().flatten()) {
             match (item, pre) {
                 (Item::Leaf(..), Pre::Leaf(r)) => {
-                    let (p, sig) = r?;
+                    let (p, sig) = r.as_ref().map_err(|e| AuditError::Finding(e.clone()))?;
                     let seq = p.record.seq;
-                    let key = self.chain.link(&p)?;
+                    let key = self.chain.link(p)?;
                     let ok = match sig {
-                        Sig::Checked(ok) => ok,
+                        Sig::Checked(ok) => *ok,
                         // No grant of the key was seen before or in this
                         // chunk; `link` found it valid all the same.
                         Sig::KeyUnknown => verify_signature(
@@ -409,7 +406,7 @@ impl Engine {
                     })?;
                     self.chain.check_checkpoint(&cp)?;
                     let ok = match (pre_ok, &self.verifier) {
-                        (Some(ok), _) => ok,
+                        (Some(ok), _) => *ok,
                         (None, Some(v)) => SignedCheckpoint::open(note, v, &cp.origin).is_ok(),
                         (None, None) => false,
                     };
@@ -426,7 +423,9 @@ impl Engine {
         }
         self.show_progress();
         // The workers are done with it: its buffers serve the next chunk, and
-        // the answers' vectors (drained) the next chunk's answers.
+        // the answers' vectors the next chunk's answers: its workers drop
+        // these answers first, off this thread (about 1 % less CPU in all
+        // than dropping each record here once linked).
         self.spare_answers = pres;
         if let Ok(mut c) = Arc::try_unwrap(chunk) {
             c.bytes.clear();
