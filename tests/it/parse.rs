@@ -17,6 +17,14 @@ fn generated() -> Vec<Vec<u8>> {
     .envelopes
 }
 
+/// The first generated envelope that `wanted` picks (named `what` if none does).
+fn first_generated(envs: &[Vec<u8>], what: &str, wanted: impl Fn(&Envelope) -> bool) -> Envelope {
+    envs.iter()
+        .map(|env| Envelope::parse(env).expect("generated envelope"))
+        .find(|e| wanted(e))
+        .unwrap_or_else(|| panic!("no generated envelope is {what}"))
+}
+
 /// The record the ledger would write for an envelope at `seq`.
 fn as_record(e: &Envelope, seq: u64) -> Vec<u8> {
     record::encode(
@@ -89,11 +97,9 @@ fn fast_parse_equals_the_reference_on_every_generated_statement() {
 #[test]
 fn replay_fast_path_leaves_other_spellings_to_serde() {
     let envs = generated();
-    let with_party = envs
-        .iter()
-        .map(|env| Envelope::parse(env).expect("generated envelope"))
-        .find(|e| e.signed.statement.on_behalf_of.is_some())
-        .expect("a statement made on behalf of a party");
+    let with_party = first_generated(&envs, "a statement made on behalf of a party", |e| {
+        e.signed.statement.on_behalf_of.is_some()
+    });
     let rec = as_record(&with_party, 9);
     assert_eq!(
         Record::decode_by_position(&rec).map(|d| d.statement.on_behalf_of),
@@ -242,12 +248,9 @@ fn explicit_null_for_an_optional_member_is_refused_by_both_paths() {
 /// serde: the same verdict and value as the reference path.
 #[test]
 fn on_behalf_of_reads_the_same_by_hand_and_by_the_reference() {
-    let envs = generated();
-    let e = envs
-        .iter()
-        .map(|env| Envelope::parse(env).expect("generated envelope"))
-        .find(|e| matches!(e.signed.statement.on_behalf_of, Some(Party::Body(_))))
-        .expect("a statement made on behalf of a body");
+    let e = first_generated(&generated(), "a statement made on behalf of a body", |e| {
+        matches!(e.signed.statement.on_behalf_of, Some(Party::Body(_)))
+    });
     let Some(Party::Body(id)) = &e.signed.statement.on_behalf_of else {
         unreachable!()
     };
