@@ -14,7 +14,7 @@ use events::merkle::Hash;
 use events::note::NoteVerifier;
 use events::record::{self as record, ChainHash};
 use events::statement::{verify_signature, verify_signature_in};
-use events::verify::{parse_leaf_in_place, ChainVerifier, ParsedLeaf, VerifyError};
+use events::verify::{parse_leaf, ChainVerifier, ParsedLeaf, VerifyError};
 use events::vocab::Clock;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -82,7 +82,6 @@ enum Item {
 
 /// Items read together: their bytes in one buffer (no allocation per leaf),
 /// kept for the next chunk once linked.
-#[derive(Default)]
 struct Chunk {
     bytes: Vec<u8>,
     items: Vec<Item>,
@@ -137,12 +136,14 @@ struct Engine {
     pending: std::collections::VecDeque<Stage1>,
     /// A linked chunk's buffers, for the next one.
     spare: Option<Chunk>,
-    /// A linked chunk's answer vectors (empty), for the next one's workers.
+    /// A linked chunk's answer vectors, still holding its answers: the next
+    /// chunk's workers drop them and write theirs in.
     spare_answers: Vec<Vec<Pre>>,
 }
 
 /// What the parallel stage found about one item. Checkpoints are rare and the
-/// values are moved once, so the size difference costs nothing worth a box.
+/// values are moved once, so the size difference costs nothing worth a box
+/// (boxing the parsed leaf measured about 1.5 % more CPU in all).
 #[allow(clippy::large_enum_variant)]
 enum Pre {
     Leaf(Result<(ParsedLeaf, Sig), VerifyError>),
@@ -207,7 +208,7 @@ impl Stage1 {
                                 let chain = chain.unwrap_or_else(|| record::chain_hash(b));
                                 // The signature is checked over the statement's
                                 // bytes where they are in the chunk: no copy.
-                                parse_leaf_in_place(b, *pos, chain).map(|(mut p, stmt)| {
+                                parse_leaf(b, *pos, chain).map(|(mut p, stmt)| {
                                     let sig = match keys.get(&p.record.signed.statement.actor) {
                                         Some(k) => Sig::Checked(verify_signature_in(
                                             &mut message,

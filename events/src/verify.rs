@@ -11,7 +11,7 @@ use crate::checkpoint::Checkpoint;
 use crate::codes::{Code, Rejection};
 use crate::keys::PublicKey;
 use crate::merkle::{self, Hash, RootBuilder};
-use crate::record::{self, ChainHash, Record, GENESIS_PREV};
+use crate::record::{ChainHash, Record, GENESIS_PREV};
 use crate::registry::Registry;
 use crate::time::Timestamp;
 use ed25519_dalek::VerifyingKey;
@@ -60,30 +60,12 @@ pub struct ParsedLeaf {
 }
 
 /// Parses one leaf (stateless). `position` is where it stands in the sequence,
-/// used to name the seq when the leaf is too damaged to read its own.
-pub fn parse_leaf(bytes: &[u8], position: u64) -> Result<ParsedLeaf, VerifyError> {
-    parse_leaf_chained(bytes, position, record::chain_hash(bytes))
-}
-
-/// [`parse_leaf`] for a caller that has computed the leaf's chain hash
-/// already (a log reader, which checks each record frame by it).
-pub fn parse_leaf_chained(
-    bytes: &[u8],
-    position: u64,
-    chain_hash: ChainHash,
-) -> Result<ParsedLeaf, VerifyError> {
-    let record = Record::parse(bytes).map_err(|r| VerifyError::at(position, r))?;
-    Ok(ParsedLeaf {
-        record,
-        leaf_hash: merkle::leaf_hash(bytes),
-        chain_hash,
-    })
-}
-
-/// [`parse_leaf_chained`] leaving the statement's bytes in `bytes`: the
-/// leaf's `record.signed.bytes` is empty, and the range says where they are
-/// (a verifier checks the signature over them there, without a copy).
-pub fn parse_leaf_in_place(
+/// used to name the seq when the leaf is too damaged to read its own;
+/// `chain_hash` is the leaf's ([`crate::record::chain_hash`]; a log reader has it
+/// already, from checking the frame). The statement's canonical bytes stay in
+/// `bytes`: the record's `signed.bytes` is empty, and the range says where
+/// they are, for the signature check.
+pub fn parse_leaf(
     bytes: &[u8],
     position: u64,
     chain_hash: ChainHash,
