@@ -479,9 +479,15 @@ pub fn parse_canonical(bytes: &[u8]) -> Result<Value, Rejection> {
 /// The exact bytes an actor's Ed25519 signature covers.
 pub fn signing_message(statement_bytes: &[u8]) -> Vec<u8> {
     let mut m = Vec::with_capacity(SIGNATURE_DOMAIN.len() + statement_bytes.len());
-    m.extend_from_slice(SIGNATURE_DOMAIN);
-    m.extend_from_slice(statement_bytes);
+    signing_message_into(&mut m, statement_bytes);
     m
+}
+
+/// [`signing_message`] written over `out` (its old contents are cleared).
+fn signing_message_into(out: &mut Vec<u8>, statement_bytes: &[u8]) {
+    out.clear();
+    out.extend_from_slice(SIGNATURE_DOMAIN);
+    out.extend_from_slice(statement_bytes);
 }
 
 /// Checks an actor signature with `verify_strict` (no malleable or small-order forms).
@@ -497,9 +503,7 @@ pub fn verify_signature_in(
     statement_bytes: &[u8],
     signature: &[u8; 64],
 ) -> bool {
-    message.clear();
-    message.extend_from_slice(SIGNATURE_DOMAIN);
-    message.extend_from_slice(statement_bytes);
+    signing_message_into(message, statement_bytes);
     let sig = Signature::from_bytes(signature);
     key.verify_strict(message, &sig).is_ok()
 }
