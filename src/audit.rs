@@ -39,6 +39,8 @@ pub struct AuditReport {
     pub unacknowledged_tail: Option<String>,
     /// The older checkpoint the history was shown consistent with.
     pub consistent_with: Option<u64>,
+    /// The root authority's public key that genesis names.
+    pub root_key: Option<PublicKey>,
 }
 
 /// Why verification failed: a finding about the data, or an error reading it.
@@ -562,6 +564,11 @@ impl Engine {
             clock: self.chain.registry().map_or(Clock::Real, |r| r.clock),
             unacknowledged_tail,
             consistent_with: self.consistent_with,
+            root_key: self
+                .chain
+                .registry()
+                .and_then(|r| r.key(&r.root))
+                .map(|e| e.public),
         }
     }
 }

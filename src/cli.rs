@@ -550,6 +550,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 threads,
                 progress: true,
             };
+            let root_checked = opts.trusted_root.is_some();
             let started = std::time::Instant::now();
             let result = match (data, export) {
                 (Some(d), None) => audit::verify_data_dir(&d, opts),
@@ -581,6 +582,15 @@ fn run(cmd: Command) -> Result<ExitCode> {
                             ""
                         }
                     );
+                    if let Some(k) = r.root_key {
+                        if root_checked {
+                            println!("root key: {k}, the one you trust");
+                        } else {
+                            println!(
+                                "root key: {k}, NOT checked (give --root KEY, the root authority's public key you trust, to check genesis against it)"
+                            );
+                        }
+                    }
                     if let Some(n) = r.consistent_with {
                         println!("consistent with your checkpoint of size {n}");
                     }

@@ -23,10 +23,22 @@ pub fn prepare(data: &Path) -> Result<bool> {
         return Ok(false);
     }
     let s = crate::scenario::load_hunan_2006(data)?;
+    // As `ledger init` does: the public half beside the secret, for an
+    // auditor's `ledger verify --root`.
+    let public = root_public_path(data);
+    std::fs::write(&public, format!("{}\n", s.root_public))
+        .with_context(|| format!("writing {}", public.display()))?;
     eprintln!(
-        "ledger: {} records; the root authority's key is in {}",
+        "ledger: {} records; the root authority's key is in {}, its public key in {}",
         s.records,
-        s.root_key_path.display()
+        s.root_key_path.display(),
+        public.display()
     );
     Ok(true)
+}
+
+/// Where the demo writes the root authority's public key: `<data>.root.pub`,
+/// beside the secret key of [`crate::scenario::root_key_path`].
+pub fn root_public_path(data: &Path) -> std::path::PathBuf {
+    crate::scenario::root_key_path(data).with_extension("pub")
 }

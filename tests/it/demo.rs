@@ -16,6 +16,33 @@ fn ratio(v: &Value) -> (u64, u64) {
 }
 
 #[test]
+fn the_demo_leaves_the_root_public_key_an_auditor_checks_genesis_against() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    assert!(ledger::demo::prepare(&data).unwrap());
+    let public = ledger::demo::root_public_path(&data);
+    assert_eq!(public, dir.path().join("demo.root.pub"));
+    let text = std::fs::read_to_string(&public).unwrap();
+    let root = ledger::cli::read_public_key(public.to_str().unwrap()).unwrap();
+    assert_eq!(format!("{root}\n"), text);
+    let verify = |trusted_root| {
+        ledger::audit::verify_data_dir(
+            &data,
+            ledger::audit::AuditOptions {
+                trusted_root,
+                ..Default::default()
+            },
+        )
+    };
+    let report = verify(Some(root)).unwrap();
+    assert!(report.records > 1000, "{} records", report.records);
+    // Another root key: genesis does not name it.
+    let other = events::keys::PublicKey(ledger::keyfile::generate().unwrap().verifying_key());
+    let err = verify(Some(other)).unwrap_err().to_string();
+    assert!(err.contains("not the root key you trust"), "{err}");
+}
+
+#[test]
 fn the_demo_serves_the_seed_figures_and_every_rule_fires() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");

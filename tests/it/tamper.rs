@@ -297,11 +297,19 @@ fn cli_verify_reports_the_first_bad_seq_and_exits_non_zero() {
     // The data directory itself verifies, with the root key checked.
     let pubkey = events::keys::PublicKey(f.root.verifying_key()).to_string();
     let out = run(&["verify", "--data", path_str(&f.data()), "--root", &pubkey]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("root key: {pubkey}, the one you trust")),
+        "{stdout}"
+    );
+    // Without --root the same ledger verifies, and says what was not checked.
+    let out = run(&["verify", "--data", path_str(&f.data())]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("root key: {pubkey}, NOT checked")),
+        "{stdout}"
     );
 }
 
