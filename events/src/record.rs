@@ -246,7 +246,10 @@ impl Record {
         let text = jcs::canonical_simple_members(bytes, &mut members)?;
         let w = match RecordParts::from_members(text, &members) {
             Some(w) => w,
-            None => RecordParts::from_strict(text, serde_json::from_str(text).ok()?)?,
+            None => RecordParts::from_strict(
+                text,
+                serde_json::from_str(crate::statement::object(text)?).ok()?,
+            )?,
         };
         if w.format != RECORD_FORMAT {
             return None;
@@ -515,6 +518,9 @@ impl<'a> RecordParts<'a> {
         if text.get(signature_end..start)? != marker {
             return None;
         }
+        // serde read the statement's members from an array as readily as
+        // from an object (by position): only an object is a statement.
+        let statement_text = crate::statement::object(text.get(start..text.len() - 1)?)?;
         Some(RecordParts {
             format: w.format,
             prev: w.prev,
@@ -522,7 +528,7 @@ impl<'a> RecordParts<'a> {
             seq: w.seq,
             signature: w.signature,
             statement: w.statement.into(),
-            statement_text: text.get(start..text.len() - 1)?,
+            statement_text,
         })
     }
 }

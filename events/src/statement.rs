@@ -386,7 +386,7 @@ impl Statement {
     /// verdict and the message, so this path can only accept what that one
     /// accepts (a test compares them on every generated statement).
     pub(crate) fn decode_simple(text: &str) -> Option<Statement> {
-        Statement::from_strict(serde_json::from_str::<StrictStatement>(text).ok()?.into())
+        Statement::from_strict(strict_statement(text)?.into())
     }
 
     /// The checks of [`Statement::decode_simple`] on members read by serde
@@ -619,9 +619,9 @@ impl Envelope {
             match envelope_members(text, &members) {
                 Some(w) => w,
                 None => {
-                    let w: StrictEnvelope = serde_json::from_str(text).ok()?;
+                    let w: StrictEnvelope = serde_json::from_str(object(text)?).ok()?;
                     let statement_text = w.statement.get();
-                    let statement: StrictStatement = serde_json::from_str(statement_text).ok()?;
+                    let statement = strict_statement(statement_text)?;
                     (w.recorded_at, w.signature, statement_text, statement.into())
                 }
             };
@@ -667,6 +667,18 @@ fn envelope_members<'a>(text: &'a str, members: &jcs::Members<'a>) -> Option<Env
         statement_text,
         StatementParts::from_members(text, members.at(2)?)?,
     ))
+}
+
+/// `text` if it is a JSON object. serde's derived readers also take a
+/// struct from an array, by position (`[actor, body, …]`), which no path
+/// may accept: every text handed to one of them is checked here first.
+pub(crate) fn object(text: &str) -> Option<&str> {
+    text.starts_with('{').then_some(text)
+}
+
+/// [`StrictStatement`] read by serde from the text of a JSON object.
+pub(crate) fn strict_statement(text: &str) -> Option<StrictStatement<'_>> {
+    serde_json::from_str(object(text)?).ok()
 }
 
 /// A member that, when present, must hold a `T`: unlike a plain `Option`, an

@@ -208,6 +208,33 @@ fn malformed_input_gets_specific_codes() {
     assert!(stmt.is_some(), "an envelope is not a statement");
 }
 
+/// A statement spelled as a JSON array of its members' values, correctly
+/// signed by its actor: refused as malformed, nothing appended (a reader
+/// that took a struct from an array by position once accepted it).
+#[test]
+fn a_signed_statement_spelled_as_an_array_is_refused() {
+    use ed25519_dalek::Signer;
+    use events::jcs::{self, Value};
+    let (f, l) = Fixture::new();
+    let mut s = f.statement(&f.registrar, f.body("x"));
+    // Every member present, as serde's sequence form needs.
+    s.on_behalf_of = Some(Party::Body("x".into()));
+    let Value::Object(members) = jcs::parse(&s.canonical_bytes()).unwrap() else {
+        panic!("a statement is an object");
+    };
+    let array = jcs::to_canonical(&Value::Array(members.into_iter().map(|(_, v)| v).collect()));
+    let signature = f
+        .registrar
+        .sign(&events::statement::signing_message(&array))
+        .to_bytes();
+    let signed = events::statement::SignedStatement {
+        statement: s,
+        bytes: array,
+        signature,
+    };
+    refused(&l, &signed.to_envelope(None), Code::MalformedStatement);
+}
+
 #[test]
 fn concurrent_submitters_get_gap_free_seqs() {
     let (f, l) = Fixture::new();

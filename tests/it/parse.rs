@@ -310,3 +310,73 @@ fn a_kept_message_buffer_gives_the_same_verdicts() {
     }
     assert_eq!(checked, 900);
 }
+
+/// A statement spelled as a JSON array of its members' values, in member
+/// order: serde's derived readers take a struct from a sequence by position,
+/// so a fast path that handed the text to serde without looking would read
+/// it as the statement. Every path refuses it, alone, in an envelope and in
+/// a record, as the reference path does ("a statement must be a JSON
+/// object"), and so does an envelope spelled as an array.
+#[test]
+fn a_statement_spelled_as_an_array_is_refused_by_every_path() {
+    use events::jcs::{self, Value};
+    let envs = generated();
+    // `on_behalf_of` set: serde's sequence form needs every member present.
+    let e = first_generated(&envs, "on behalf of a party", |e| {
+        e.signed.statement.on_behalf_of.is_some()
+    });
+    let Value::Object(members) = jcs::parse(&e.signed.bytes).unwrap() else {
+        panic!("a statement is an object");
+    };
+    let values: Vec<Value> = members.into_iter().map(|(_, v)| v).collect();
+    let array = jcs::to_canonical(&Value::Array(values));
+    assert!(jcs::is_canonical_simple(&array));
+
+    let statement_refused = |r: Result<Statement, events::codes::Rejection>| {
+        let err = r.expect_err("array statement accepted");
+        assert_eq!(err.code, events::codes::Code::MalformedStatement, "{err}");
+    };
+    statement_refused(Statement::parse(&array));
+    statement_refused(Statement::parse_by_tree(&array));
+    assert!(Statement::parse_simple(&array).is_none());
+
+    let signed = events::statement::SignedStatement {
+        statement: e.signed.statement.clone(),
+        bytes: array.clone(),
+        signature: e.signed.signature,
+    };
+    let env = signed.to_envelope(e.recorded_at);
+    assert!(Envelope::parse_simple(&env).is_none());
+    assert!(Envelope::parse(&env).is_err());
+    same(
+        Envelope::parse(&env).map(|_| ()),
+        Envelope::parse_by_tree(&env).map(|_| ()),
+        &env,
+    );
+
+    let rec = record::encode(
+        9,
+        e.recorded_at
+            .expect("generated envelopes carry recorded_at"),
+        &[9; 32],
+        &array,
+        &e.signed.signature,
+    );
+    assert!(Record::parse_simple(&rec).is_none());
+    assert!(Record::parse(&rec).is_err());
+    same(
+        Record::parse(&rec).map(|_| ()),
+        Record::parse_by_tree(&rec).map(|_| ()),
+        &rec,
+    );
+
+    // The envelope itself as an array: [signature, statement].
+    let Value::Object(env_members) = jcs::parse(&e.signed.to_envelope(None)).unwrap() else {
+        panic!("an envelope is an object");
+    };
+    let env_array = jcs::to_canonical(&Value::Array(
+        env_members.into_iter().map(|(_, v)| v).collect(),
+    ));
+    assert!(Envelope::parse_simple(&env_array).is_none());
+    assert!(Envelope::parse(&env_array).is_err());
+}
