@@ -753,9 +753,9 @@ impl Ledger {
         let mut notices = Vec::new();
         let log_dir = dir.join("log");
         let mut scan = log::scan(&log_dir, log::LeafHashes::Compute)?;
-        if let Some(msg) = log::cut_tail(&mut scan)? {
-            notices.push(msg);
-        }
+        // An unacknowledged tail is cut only once every check that can
+        // still refuse to open has passed (just before the writer opens):
+        // a refused open changes nothing in the log.
         let size = scan.records();
         if size == 0 {
             return Err(LedgerError::Uninitialised(dir.to_path_buf()));
@@ -959,6 +959,9 @@ impl Ledger {
         }
         let keys: HashMap<KeyId, VerifyingKey> =
             registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
+        if let Some(msg) = log::cut_tail(&mut scan)? {
+            notices.push(msg);
+        }
         let writer = LogWriter::open(&log_dir, &scan, size, config.segment_bytes_max)?;
         let shared = Arc::new(Shared {
             origin: registry.origin.clone(),

@@ -555,6 +555,8 @@ fn scan_frames(
             .map_err(|_| io_err(dir, io::Error::other("the leaf-hashing thread stopped")))
     };
     let segs = list_segments(dir)?;
+    // Records the writer published as synced: never an unacknowledged tail.
+    let durable = read_durable(dir);
     let mut scan = Scan::default();
     let n = segs.len();
     for (si, (first, path)) in segs.into_iter().enumerate() {
@@ -636,6 +638,17 @@ fn scan_frames(
                     let seq = scan.records() + pending.len() as u64;
                     if !is_last {
                         return Err(damaged(seq, offset, reason));
+                    }
+                    let batch = scan.records();
+                    if let Some(d) = durable.filter(|d| *d > batch) {
+                        return Err(damaged(
+                            seq,
+                            offset,
+                            format!(
+                                "{reason}; the log's durable size ({d} records, in {}) says the batch from seq {batch} was synced and acknowledged, so this is damage, not an unacknowledged tail",
+                                dir.join(DURABLE_FILE).display()
+                            ),
+                        ));
                     }
                     let bytes = fs::read(&path).map_err(|e| io_err(&path, e))?;
                     let from = usize::try_from(offset)

@@ -600,6 +600,98 @@ fn the_log_is_written_into_pre_zeroed_space_that_readers_stop_at() {
     ledger::audit::verify_data_dir(&f.data(), Default::default()).expect("verifies after the cut");
 }
 
+/// An open that refuses for any reason leaves the log as it found it,
+/// an unacknowledged tail included: the tail is cut only by an open that
+/// goes on to append.
+#[test]
+fn a_refused_open_does_not_cut_the_tail() {
+    let (f, l) = Fixture::new();
+    l.submit(&f.sign(&f.registrar, f.body("t1"))).unwrap();
+    let size = l.head().size;
+    drop(l);
+    let seg = f.data().join("log").join(ledger::log::segment_name(0));
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let n = bytes.len();
+    bytes[n - 100] = 0x5a;
+    std::fs::write(&seg, &bytes).unwrap();
+    // A system key that genesis does not name (the last check before the
+    // writer opens): the open refuses.
+    let ck = f.data().join("system.key");
+    let kept = std::fs::read(&ck).unwrap();
+    std::fs::remove_file(&ck).unwrap();
+    ledger::keyfile::write_key(&ck, &key(77)).unwrap();
+    let err = match ledger::ledger::Ledger::open(&f.data(), Default::default()) {
+        Ok(_) => panic!("opened with a system key genesis does not name"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("system.key does not match"), "{err}");
+    assert_eq!(
+        std::fs::read(&seg).unwrap(),
+        bytes,
+        "a refused open changed the log"
+    );
+    // The right key back: the open cuts the tail, says so, and goes on.
+    std::fs::remove_file(&ck).unwrap();
+    std::fs::write(&ck, &kept).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ck, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let l = f.open();
+    assert_eq!(l.head().size, size);
+    assert!(
+        l.notices.iter().any(|n| n.contains("cut")),
+        "{:?}",
+        l.notices
+    );
+}
+
+/// Damage in a batch that the log's durable size says was synced (and so
+/// acknowledged) is never taken for an unacknowledged tail: the open
+/// refuses, naming the seq, and cuts nothing. Without the durable size, a
+/// damaged checkpoint frame in the last batch (no intact one after it) would
+/// have made its records look never acknowledged.
+#[test]
+fn damage_in_a_batch_known_durable_is_refused_not_cut() {
+    let (f, l) = Fixture::new();
+    let r = l.submit(&f.sign(&f.registrar, f.body("d1"))).unwrap();
+    let size = l.head().size;
+    let leaf = l.read_leaf(r.seq).unwrap();
+    drop(l);
+    let log_dir = f.data().join("log");
+    assert_eq!(ledger::log::read_durable(&log_dir), Some(size));
+    let seg = log_dir.join(ledger::log::segment_name(0));
+    let clean = std::fs::read(&seg).unwrap();
+    let find = |needle: &[u8]| {
+        clean
+            .windows(needle.len())
+            .rposition(|w| w == needle)
+            .expect("found in the segment")
+    };
+    // The last batch's checkpoint frame, then its record (an intact
+    // checkpoint frame follows that one).
+    for at in [find(r.checkpoint.as_bytes()) + 10, find(&leaf) + 40] {
+        let mut bytes = clean.clone();
+        bytes[at] ^= 0x20;
+        std::fs::write(&seg, &bytes).unwrap();
+        let err = match ledger::ledger::Ledger::open(&f.data(), Default::default()) {
+            Ok(l) => panic!(
+                "opened with {} records: acknowledged records were cut as a tail",
+                l.head().size
+            ),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            err.contains(&format!("the batch from seq {}", r.seq)),
+            "{err}"
+        );
+        assert!(err.contains("durable"), "{err}");
+        assert_eq!(
+            std::fs::read(&seg).unwrap(),
+            bytes,
+            "a refused open changed the log"
+        );
+    }
+}
+
 #[test]
 fn a_full_segment_gives_back_its_zeroed_space_and_the_next_one_continues() {
     let (f, l) = Fixture::new();

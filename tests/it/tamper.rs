@@ -358,9 +358,10 @@ fn a_damaged_frame_before_the_last_checkpoint_stops_start_up_and_verify() {
 /// A page of the log's last batch lost while its checkpoint frame reached
 /// the disk (a power failure during the write) reads as damage before the
 /// last checkpoint, and start-up stops, as for any damage to acknowledged
-/// history; the message says the damage is in the last batch and where to
-/// truncate if no receipt of it was given, and after that cut the ledger
-/// opens at the size before the batch.
+/// history; when `log/durable` does not show the batch synced, the message
+/// says the damage is in the last batch and where to truncate if no receipt
+/// of it was given, and after that cut the ledger opens at the size before
+/// the batch.
 #[test]
 fn damage_in_the_last_batch_names_the_cut_that_would_discard_it() {
     let (f, l) = history();
@@ -368,6 +369,20 @@ fn damage_in_the_last_batch_names_the_cut_that_would_discard_it() {
     drop(l);
     let (seg, err) = damage_record_on_disk(&f, size - 1);
     let want = format!("damaged at seq {}", size - 1);
+    assert!(err.contains(&want), "{err}");
+    // Closed cleanly, the ledger had published the batch as synced: that
+    // is damage to acknowledged history, with no cut offered.
+    assert!(err.contains("synced and acknowledged"), "{err}");
+    assert!(!err.contains("at byte "), "{err}");
+    // A power failure during the batch's write: its fdatasync never
+    // returned, so the durable size was never raised past it (the batch is
+    // one record, seq size - 1).
+    let durable = f.data().join("log").join(ledger::log::DURABLE_FILE);
+    std::fs::write(&durable, (size - 1).to_le_bytes()).unwrap();
+    let err = match Ledger::open(&f.data(), Default::default()) {
+        Ok(_) => panic!("opened a damaged log"),
+        Err(e) => e.to_string(),
+    };
     assert!(err.contains(&want), "{err}");
     assert!(err.contains("the log's last batch"), "{err}");
     let cut: u64 = err
