@@ -639,7 +639,7 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
     if let Some((seq, offset, reason)) = &tail {
         // A damaged frame followed by an intact checkpoint was already refused by the
         // frame scan in `log::scan`; run it to give the same answer as start-up.
-        if let Err(e) = log::scan(&log_dir, log::LeafHashes::Skip) {
+        if let Err(e) = log::scan_read_only(&log_dir, log::LeafHashes::Skip) {
             if let log::LogError::Damaged { seq, reason, .. } = e {
                 return Err(finding(seq, Code::DamagedFrame, reason));
             }

@@ -2524,7 +2524,7 @@ impl LogView {
         if !log_dir.is_dir() {
             return Err(LedgerError::NotADataDir(dir.to_path_buf()));
         }
-        let mut scan = log::scan(&log_dir, leaves)?;
+        let mut scan = log::scan_read_only(&log_dir, leaves)?;
         if scan.records() == 0 {
             return Err(LedgerError::Uninitialised(dir.to_path_buf()));
         }

@@ -485,6 +485,30 @@ pub enum LeafHashes {
     Skip,
 }
 
+/// Scans of a read-only command that may meet a batch half written.
+const READ_ONLY_SCANS: u32 = 6;
+/// The wait between them: a batch is one write, done in milliseconds.
+const READ_ONLY_RESCAN_AFTER: std::time::Duration = std::time::Duration::from_millis(40);
+
+/// [`scan`] for a read-only command, which takes no lock and may run beside
+/// a writer. A read overlapping the writer's `pwrite` of a batch can see
+/// part of it (page by page) and, reading on, the batch's intact checkpoint
+/// frame: damage followed by a checkpoint, which [`scan`] refuses. The same
+/// bytes read again a moment later are whole, so damage is reported only
+/// when it is still there after [`READ_ONLY_SCANS`] scans 40 ms apart.
+pub fn scan_read_only(dir: &Path, leaves: LeafHashes) -> Result<Scan, LogError> {
+    let mut scans = 1;
+    loop {
+        match scan(dir, leaves) {
+            Err(LogError::Damaged { .. }) if scans < READ_ONLY_SCANS => {
+                scans += 1;
+                std::thread::sleep(READ_ONLY_RESCAN_AFTER);
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Scans the whole log, checking every frame. Damage before the last intact
 /// checkpoint frame is an error naming the seq; an unacknowledged tail is
 /// reported in [`Scan::tail`] (the caller decides whether to cut it).

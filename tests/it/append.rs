@@ -692,6 +692,51 @@ fn damage_in_a_batch_known_durable_is_refused_not_cut() {
     }
 }
 
+/// A read-only command that meets a batch half written (a writer's `pwrite`
+/// seen page by page) and, after it, the batch's intact checkpoint frame,
+/// reads the log again instead of reporting damage; damage that is still
+/// there after its rescans is reported, naming the seq.
+#[test]
+fn a_reader_rescans_a_batch_it_saw_half_written() {
+    use std::os::unix::fs::FileExt;
+    let (f, l) = Fixture::new();
+    let r = l.submit(&f.sign(&f.registrar, f.body("h1"))).unwrap();
+    let size = l.head().size;
+    let leaf = l.read_leaf(r.seq).unwrap();
+    drop(l);
+    let log_dir = f.data().join("log");
+    // The writer has not yet published the batch as synced.
+    std::fs::write(log_dir.join(ledger::log::DURABLE_FILE), r.seq.to_le_bytes()).unwrap();
+    let seg = log_dir.join(ledger::log::segment_name(0));
+    let clean = std::fs::read(&seg).unwrap();
+    let at = clean
+        .windows(leaf.len())
+        .position(|w| w == leaf.as_slice())
+        .unwrap()
+        + 40;
+    let file = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    file.write_all_at(&[clean[at] ^ 0x20], at as u64).unwrap();
+    // The rest of the batch lands 10 ms later, then its fdatasync returns
+    // and the writer publishes it.
+    let (landing, good) = (file.try_clone().unwrap(), clean[at]);
+    let durable = log_dir.join(ledger::log::DURABLE_FILE);
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        landing.write_all_at(&[good], at as u64).unwrap();
+        std::fs::write(durable, size.to_le_bytes()).unwrap();
+    });
+    let view = ledger::ledger::LogView::open(&f.data()).expect("the rescan reads the batch whole");
+    writer.join().unwrap();
+    assert_eq!(view.size(), size);
+    // Damage that stays is damage.
+    file.write_all_at(&[clean[at] ^ 0x20], at as u64).unwrap();
+    let err = match ledger::ledger::LogView::open(&f.data()) {
+        Ok(v) => panic!("a damaged log read as {} records", v.size()),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains(&format!("damaged at seq {}", r.seq)), "{err}");
+}
+
 #[test]
 fn a_full_segment_gives_back_its_zeroed_space_and_the_next_one_continues() {
     let (f, l) = Fixture::new();
