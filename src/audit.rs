@@ -593,6 +593,30 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
     let mut tail = None;
     let nsegs = segs.len();
     for (si, (first, path)) in segs.into_iter().enumerate() {
+        // As start-up checks (`log::scan`): a segment is named by the
+        // number of records before it, and every segment but the last ends
+        // with a checkpoint frame.
+        let before = engine.fed + chunk.leaves() as u64;
+        if first != before {
+            return Err(finding(
+                before,
+                Code::DamagedFrame,
+                format!(
+                    "{}: the segment is named for seq {first} but {before} records precede it",
+                    path.display()
+                ),
+            ));
+        }
+        if si > 0 && pending_after_cp != 0 {
+            return Err(finding(
+                before,
+                Code::DamagedFrame,
+                format!(
+                    "{}: the segment before it ends with {pending_after_cp} record frames after its last checkpoint frame; only the last segment may",
+                    path.display()
+                ),
+            ));
+        }
         let mut r = FrameReader::open(&path)?;
         loop {
             match r.next_frame_into(&mut chunk.bytes) {
@@ -626,7 +650,6 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
                 }
             }
         }
-        let _ = first;
     }
     // Records after the last checkpoint frame were never acknowledged: they are
     // not verified as part of the ledger, but damage before a checkpoint is.

@@ -473,3 +473,63 @@ fn what_cannot_be_read_is_an_error_not_a_finding() {
         other => panic!("expected a finding, got {:?}", other.map(|r| r.records)),
     }
 }
+
+/// `ledger verify` refuses what start-up refuses about segments: a segment
+/// not named for the number of records before it, and a segment other than
+/// the last that does not end with a checkpoint frame (its last checkpoint
+/// frame dropped: the chain and the next checkpoint still hold).
+#[test]
+fn verify_checks_segment_names_and_ends_as_start_up_does() {
+    let (f, l) = Fixture::new();
+    drop(l);
+    let config = ledger::ledger::Config {
+        segment_bytes_max: 4096,
+        ..Default::default()
+    };
+    let l = Ledger::open(&f.data(), config).unwrap();
+    for i in 0..12 {
+        l.submit(&f.sign(&f.registrar, f.body(&format!("seg{i}"))))
+            .unwrap();
+    }
+    drop(l);
+    let log_dir = f.data().join("log");
+    let segs = ledger::log::list_segments(&log_dir).unwrap();
+    assert!(segs.len() >= 3, "{segs:?}");
+    audit::verify_data_dir(&f.data(), AuditOptions::default()).expect("sound before");
+
+    // The second segment renamed one seq on.
+    let (first, path) = &segs[1];
+    let renamed = log_dir.join(ledger::log::segment_name(first + 1));
+    std::fs::rename(path, &renamed).unwrap();
+    let err = audit::verify_data_dir(&f.data(), AuditOptions::default())
+        .expect_err("a misnamed segment verified");
+    assert!(
+        err.to_string().contains(&format!(
+            "named for seq {} but {first} records precede it",
+            first + 1
+        )),
+        "{err}"
+    );
+    assert!(Ledger::open(&f.data(), Default::default()).is_err());
+    std::fs::rename(&renamed, path).unwrap();
+
+    // The first segment's last checkpoint frame dropped.
+    let scan = ledger::log::scan(&log_dir, ledger::log::LeafHashes::Skip).unwrap();
+    let (_, _, offset) = *scan
+        .checkpoints
+        .iter()
+        .filter(|c| c.1 == 0)
+        .max_by_key(|c| c.0)
+        .unwrap();
+    let seg0 = &segs[0].1;
+    let file = std::fs::OpenOptions::new().write(true).open(seg0).unwrap();
+    file.set_len(offset).unwrap();
+    drop(file);
+    let err = audit::verify_data_dir(&f.data(), AuditOptions::default())
+        .expect_err("a segment without its last checkpoint frame verified");
+    assert!(
+        err.to_string().contains("only the last segment may"),
+        "{err}"
+    );
+    assert!(Ledger::open(&f.data(), Default::default()).is_err());
+}
