@@ -497,6 +497,18 @@ impl Engine {
             }
         }
         if let Some(old) = &self.since {
+            // The ledger never signs an empty tree, but a size-0 checkpoint
+            // is an honest statement about the empty prefix of any log.
+            if self.consistent_with.is_none() && old.size == 0 {
+                if old.root != events::merkle::empty_root() {
+                    return Err(VerifyError::new(
+                        0,
+                        Code::Inconsistent,
+                        "the checkpoint you kept is of size 0 but its root is not the empty tree's",
+                    ));
+                }
+                self.consistent_with = Some(0);
+            }
             if self.consistent_with.is_none() && self.chain.size() == old.size {
                 if self.chain.root() != old.root {
                     return Err(VerifyError::new(

@@ -533,3 +533,44 @@ fn verify_checks_segment_names_and_ends_as_start_up_does() {
     );
     assert!(Ledger::open(&f.data(), Default::default()).is_err());
 }
+
+/// An older checkpoint of size 0 (the empty tree) is consistent with any
+/// history; one of size 0 with another root is not. Neither is reported as
+/// a truncated tail.
+#[test]
+fn a_kept_checkpoint_of_size_zero_is_checked_as_the_empty_tree() {
+    let (f, l) = history();
+    let (lines, note) = export(&l, l.head().size);
+    let skey = std::fs::read_to_string(f.data().join("checkpoint.key")).unwrap();
+    let signer = NoteSigner::from_skey(skey.trim()).unwrap();
+    let empty = |root| {
+        SignedCheckpoint::sign(
+            Checkpoint {
+                origin: ORIGIN.into(),
+                size: 0,
+                root,
+                extensions: vec![],
+            },
+            &signer,
+        )
+        .unwrap()
+        .note
+        .into_bytes()
+    };
+    let with_since = |since: Vec<u8>| AuditOptions {
+        since: Some(since),
+        ..opts(&l)
+    };
+    let r = verify_lines(
+        &f,
+        &l,
+        &lines,
+        &note,
+        with_since(empty(merkle::empty_root())),
+    )
+    .expect("the empty prefix is consistent");
+    assert_eq!(r.consistent_with, Some(0));
+    let (seq, code, msg) =
+        verify_lines(&f, &l, &lines, &note, with_since(empty([7; 32]))).unwrap_err();
+    assert_eq!((seq, code), (0, Code::Inconsistent), "{msg}");
+}
