@@ -753,6 +753,14 @@ impl Ledger {
         let mut notices = Vec::new();
         let log_dir = dir.join("log");
         let mut scan = log::scan(&log_dir, log::LeafHashes::Compute)?;
+        // A batch whose write or fdatasync failed was never acknowledged,
+        // and what reads back of it may be only in the page cache: it joins
+        // the unacknowledged tail.
+        let failed = log::read_failed_batch(&log_dir)?;
+        let failed = match failed {
+            Some(seq) => Some((seq, scan.drop_failed_batch(seq)?)),
+            None => None,
+        };
         // An unacknowledged tail is cut only once every check that can
         // still refuse to open has passed (just before the writer opens):
         // a refused open changes nothing in the log.
@@ -961,6 +969,16 @@ impl Ledger {
             registry.keys().map(|(id, e)| (*id, e.public.0)).collect();
         if let Some(msg) = log::cut_tail(&mut scan)? {
             notices.push(msg);
+        }
+        if let Some((seq, whole)) = failed {
+            let marker = log_dir.join(log::SYNC_FAILED_FILE);
+            std::fs::remove_file(&marker)
+                .map_err(io_what(format!("removing {}", marker.display())))?;
+            log::sync_dir(&log_dir).map_err(io_what(format!("syncing {}", log_dir.display())))?;
+            notices.push(format!(
+                "the last writer's write or fdatasync of the batch from seq {seq} failed ({}); that batch was never acknowledged and is not part of the ledger ({whole} of its records had read back whole and were cut with the tail); check the disk",
+                marker.display()
+            ));
         }
         let writer = LogWriter::open(&log_dir, &scan, size, config.segment_bytes_max)?;
         let shared = Arc::new(Shared {

@@ -16,7 +16,7 @@
 
 use events::checkpoint::Checkpoint;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -427,6 +427,57 @@ impl Scan {
         self.offsets.len() as u64
     }
 
+    /// Makes the batch from `seq` on (the one whose write or fdatasync
+    /// failed, [`read_failed_batch`]) part of the unacknowledged tail, even
+    /// though it reads back whole: it was never acknowledged, and what the
+    /// page cache shows of it may not be on the disk. It must be the last
+    /// batch of the last segment. Returns how many records it held (0 when
+    /// the scan did not find it whole: what is there is the tail already).
+    pub fn drop_failed_batch(&mut self, seq: u64) -> Result<u64, LogError> {
+        let size = self.records();
+        if seq >= size {
+            return Ok(0);
+        }
+        let (seg_first, path, end) = self.segments.last().cloned().unwrap_or_default();
+        let refuse = |reason: String| LogError::Damaged {
+            seq,
+            path: path.display().to_string(),
+            offset: 0,
+            reason,
+        };
+        let at_boundary = seq == 0 || self.checkpoints.iter().any(|c| c.0 == seq);
+        if seq < seg_first || !at_boundary {
+            return Err(refuse(format!(
+                "{SYNC_FAILED_FILE} says the batch from seq {seq} failed, but no batch of the last segment starts there"
+            )));
+        }
+        let from = self.offsets[usize::try_from(seq).unwrap_or(usize::MAX)];
+        let dropped = size - seq;
+        let keep = usize::try_from(seq).unwrap_or(usize::MAX);
+        self.offsets.truncate(keep);
+        self.leaf_hashes.truncate(keep);
+        self.checkpoints.retain(|c| c.0 <= seq);
+        self.registry_seqs.retain(|s| *s < seq);
+        self.last_checkpoint = match self.checkpoints.last() {
+            Some(&(_, si, offset)) => {
+                let (_, p, _) = &self.segments[si];
+                let file = File::open(p).map_err(|e| io_err(p, e))?;
+                let (_, note) =
+                    read_frame_at(&file, offset, FRAME_READ_GUESS).map_err(|e| io_err(p, e))?;
+                Some(note)
+            }
+            None => None,
+        };
+        let old_tail = self.tail.take();
+        let len = old_tail.as_ref().map_or(end, |t| t.1 + t.2).max(end);
+        let pending = old_tail.map_or(0, |t| t.3);
+        self.tail = Some((path, from, len - from, dropped as usize + pending));
+        if let Some(last) = self.segments.last_mut() {
+            last.2 = from;
+        }
+        Ok(dropped)
+    }
+
     /// Keeps only the first records up to the largest checkpoint size of at
     /// most `n` (the log's durable size, see [`read_durable`]), for a view
     /// of the log read beside a writer: what a batch wrote before its
@@ -473,6 +524,48 @@ pub fn write_durable(f: &File, size: u64) -> io::Result<()> {
 pub fn read_durable(dir: &Path) -> Option<u64> {
     let b = fs::read(dir.join(DURABLE_FILE)).ok()?;
     Some(u64::from_le_bytes(b.get(..8)?.try_into().ok()?))
+}
+
+/// The file beside the segments that a writer leaves when a batch's write
+/// or fdatasync fails: `seq N\n`, the batch's first seq (FORMAT.md §12.4).
+pub const SYNC_FAILED_FILE: &str = "sync-failed";
+
+/// Records that the batch from `first_seq` failed, durably if the disk
+/// still allows it (the file, then the directory entry).
+pub fn record_failed_batch(dir: &Path, first_seq: u64) -> io::Result<()> {
+    let path = dir.join(SYNC_FAILED_FILE);
+    let mut f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(&path)?;
+    f.write_all(format!("seq {first_seq}\n").as_bytes())?;
+    f.sync_all()?;
+    sync_dir(dir)
+}
+
+/// The first seq of the batch whose write or fdatasync failed, if a writer
+/// recorded one in the log directory `dir`.
+pub fn read_failed_batch(dir: &Path) -> Result<Option<u64>, LogError> {
+    let path = dir.join(SYNC_FAILED_FILE);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err(&path, e)),
+    };
+    text.strip_prefix("seq ")
+        .and_then(|t| t.strip_suffix('\n'))
+        .and_then(|n| n.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            io_err(
+                &path,
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{text:?} is not \"seq N\" and a newline"),
+                ),
+            )
+        })
 }
 
 /// Whether a [`scan`] computes each record's Merkle leaf hash.
@@ -834,7 +927,26 @@ impl LogWriter {
     /// Returns the segment path and the offset the batch starts at. An error
     /// here means the writer must stop: after a failed fdatasync the page cache
     /// can no longer be trusted, so it is never retried.
+    ///
+    /// A failure also leaves [`SYNC_FAILED_FILE`] naming the batch's first
+    /// seq: its bytes may sit in the page cache, marked clean, and read back
+    /// whole, so without it the next open would keep a batch that may never
+    /// reach the disk, and a retry would get a receipt for it.
     pub fn write_batch(&mut self, first_seq: u64, frames: &[u8]) -> io::Result<(PathBuf, u64)> {
+        self.write_batch_once(first_seq, frames).map_err(|e| {
+            match record_failed_batch(&self.dir, first_seq) {
+                Ok(()) => e,
+                Err(n) => io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{e}; recording the failed batch in {SYNC_FAILED_FILE} failed too: {n}"
+                    ),
+                ),
+            }
+        })
+    }
+
+    fn write_batch_once(&mut self, first_seq: u64, frames: &[u8]) -> io::Result<(PathBuf, u64)> {
         if self.len >= self.segment_bytes_max {
             // The full segment gives back its zeroed space: every segment but
             // the last ends exactly at its last checkpoint frame.
@@ -1160,6 +1272,27 @@ mod tests {
         assert!(!super::is_of_type(b"key_granted\"}}", "key_granted"));
         let filed = br#"{"statement":{"type":"complaint_filed"}}"#;
         assert!(!super::is_registry_record(filed));
+    }
+
+    /// A batch whose write fails leaves `sync-failed` naming its first seq;
+    /// a batch that is written and synced leaves none.
+    #[test]
+    fn a_failed_batch_is_recorded_for_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w =
+            super::LogWriter::open(dir.path(), &super::Scan::default(), 0, 1 << 20).unwrap();
+        let mut frames = Vec::new();
+        super::encode_frame(super::FRAME_CHECKPOINT, b"a note", &mut frames);
+        w.write_batch(0, &frames).unwrap();
+        assert_eq!(super::read_failed_batch(dir.path()).unwrap(), None);
+        // The segment can no longer be written: the next batch fails.
+        w.file = std::fs::File::open(&w.path).unwrap();
+        let err = w.write_batch(7, &frames).unwrap_err();
+        assert!(!err.to_string().contains("failed too"), "{err}");
+        assert_eq!(super::read_failed_batch(dir.path()).unwrap(), Some(7));
+        // A marker that is not "seq N" and a newline is an error, not ignored.
+        std::fs::write(dir.path().join(super::SYNC_FAILED_FILE), "seven\n").unwrap();
+        assert!(super::read_failed_batch(dir.path()).is_err());
     }
 
     /// A capped scan keeps the records up to the largest checkpoint size of

@@ -737,6 +737,57 @@ fn a_reader_rescans_a_batch_it_saw_half_written() {
     assert!(err.contains(&format!("damaged at seq {}", r.seq)), "{err}");
 }
 
+/// A batch whose write or fdatasync failed (the writer left
+/// `log/sync-failed` naming it) is cut on the next open even when it reads
+/// back whole: it was never acknowledged, and the page cache it reads from
+/// may not match the disk. The batches before it stay; the statement can be
+/// submitted again.
+#[test]
+fn a_batch_whose_sync_failed_is_cut_on_the_next_open() {
+    let (f, l) = Fixture::new();
+    let a = l.submit(&f.sign(&f.registrar, f.body("s1"))).unwrap();
+    let b_env = f.sign(&f.registrar, f.body("s2"));
+    let b = l.submit(&b_env).unwrap();
+    assert_eq!(b.seq, a.seq + 1);
+    let size = l.head().size;
+    drop(l);
+    let log_dir = f.data().join("log");
+    // As the writer leaves it when the batch from b.seq fails (its
+    // receipt was never sent), with that batch's pages still cached.
+    ledger::log::record_failed_batch(&log_dir, b.seq).unwrap();
+    std::fs::write(log_dir.join(ledger::log::DURABLE_FILE), b.seq.to_le_bytes()).unwrap();
+    let l = f.open();
+    assert_eq!(l.head().size, b.seq);
+    assert!(
+        l.notices
+            .iter()
+            .any(|n| n.contains(&format!("fdatasync of the batch from seq {}", b.seq))),
+        "{:?}",
+        l.notices
+    );
+    assert!(
+        l.notices.iter().any(|n| n.contains("cut")),
+        "{:?}",
+        l.notices
+    );
+    assert!(!log_dir.join(ledger::log::SYNC_FAILED_FILE).exists());
+    assert_eq!(l.receipt(a.seq).unwrap().leaf_hash, a.leaf_hash);
+    // Submitted again, the statement is appended anew, at the same seq.
+    let again = l.submit(&b_env).unwrap();
+    assert_eq!(again.seq, b.seq);
+    assert_eq!(l.head().size, size);
+    drop(l);
+    ledger::audit::verify_data_dir(&f.data(), Default::default()).expect("verifies");
+    // Opened again: nothing more is cut.
+    let l = f.open();
+    assert_eq!(l.head().size, size);
+    assert!(
+        l.notices.iter().all(|n| !n.contains("cut")),
+        "{:?}",
+        l.notices
+    );
+}
+
 #[test]
 fn a_full_segment_gives_back_its_zeroed_space_and_the_next_one_continues() {
     let (f, l) = Fixture::new();
