@@ -499,6 +499,14 @@ pub fn init_with_keys(
     f.sync_all()?;
     log::sync_dir(&dir.join("log"))?;
     log::sync_dir(dir)?;
+    // The data directory's own entry, which `create_dir_all` may have made:
+    // without it a power failure could lose the whole new ledger, records
+    // acknowledged after `init` included.
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    log::sync_dir(parent).map_err(io_what(format!("syncing {}", parent.display())))?;
     Ok(InitInfo {
         checkpoint_vkey: signer.verifier().to_vkey(),
         root_public: PublicKey(root.verifying_key()),

@@ -144,3 +144,58 @@ fn every_acknowledged_batch_is_preceded_by_fdatasync() {
         "trace parsed nothing: acks {acks}, syncs {syncs}, log writes {log_writes}"
     );
 }
+
+/// `ledger init` makes the new data directory's own entry durable: it
+/// fsyncs the directory that holds it, as well as the directory itself and
+/// its `log/`, before it reports success.
+#[test]
+fn init_syncs_the_directory_that_holds_the_new_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent = dir.path().join("ledgers");
+    let data = parent.join("new");
+    let trace = dir.path().join("trace.txt");
+    let out = Command::new("strace")
+        .args([
+            "-f",
+            "-e",
+            "trace=openat,fsync",
+            "-o",
+            path_str(&trace),
+            ledger_bin(),
+            "init",
+            "--data",
+            path_str(&data),
+            "--origin",
+            "test.example/init",
+            "--root-key-out",
+            path_str(&dir.path().join("root.key")),
+        ])
+        .output()
+        .expect("strace must be installed (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let synced = |path: &std::path::Path| {
+        let open = format!("openat(AT_FDCWD, \"{}\", ", path.display());
+        let mut fds: HashSet<String> = HashSet::new();
+        text.lines().any(|line| {
+            let call = line.split_once(' ').map_or(line, |(_, c)| c.trim_start());
+            if call.starts_with(&open) {
+                if let Some(fd) = call.rsplit("= ").next() {
+                    fds.insert(fd.trim().to_string());
+                }
+                false
+            } else {
+                call.strip_prefix("fsync(")
+                    .and_then(|r| r.split(')').next())
+                    .is_some_and(|fd| fds.contains(fd))
+            }
+        })
+    };
+    for p in [parent.clone(), data.clone(), data.join("log")] {
+        assert!(synced(&p), "{} was not fsynced:\n{text}", p.display());
+    }
+}
