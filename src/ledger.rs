@@ -720,7 +720,14 @@ fn index_tail_gap(db: &sled::Db, done: u64, index: &LogIndex) -> Result<Option<u
                 )));
             }
             let id = db.get(key_with(b"i:", d.statement.id.as_bytes()))?;
-            if id.as_deref().and_then(|v| v.get(..8)) != Some(be(seq).as_slice()) {
+            // The seq and a content hash: an entry of another length is
+            // damaged, whatever its first bytes say.
+            if id
+                .as_deref()
+                .filter(|v| v.len() == 40)
+                .and_then(|v| v.get(..8))
+                != Some(be(seq).as_slice())
+            {
                 return Ok(Some(seq));
             }
             for (kind, id) in d.statement.event.subject_ids() {
@@ -1121,15 +1128,14 @@ impl Ledger {
                 ),
             ));
         }
-        let key = self
+        let known = self
             .shared
             .keys
             .read()
             .ok()
-            .and_then(|k| k.get(&stmt.actor).copied())
-            .or_else(|| granted.get(&stmt.actor).copied());
-        let signature_checked = match key {
-            Some(k) => {
+            .and_then(|k| k.get(&stmt.actor).copied());
+        let signature_checked = match (known, granted.get(&stmt.actor)) {
+            (Some(k), _) => {
                 if !env.signed.verify(&k) {
                     return Err(Rejection::new(
                         Code::BadSignature,
@@ -1138,7 +1144,13 @@ impl Ledger {
                 }
                 true
             }
-            None => false,
+            // A key granted earlier in the same stream, not yet committed:
+            // a good signature spares the sequencer the check, but a bad one
+            // is the sequencer's to judge, in the order of FORMAT.md §4.1
+            // (the grant may be refused, or the id already used), so that
+            // the same bytes get the same answer however they were sent.
+            (None, Some(k)) => env.signed.verify(k),
+            (None, None) => false,
         };
         Ok(Prepared {
             env,
@@ -1376,8 +1388,6 @@ impl Ledger {
         (ok, bad)
     }
 
-    /// The digest of the sequencer's domain model after every request sent
-    /// before this call (`None` if the writer has stopped).
     /// Who holds key `id` (a body, an enterprise, the authority or the ledger).
     pub fn holder_of(&self, id: &KeyId) -> Option<events::keys::Party> {
         self.shared.holders.read().ok()?.get(id).cloned()
@@ -1392,7 +1402,12 @@ impl Ledger {
             .unwrap_or_default()
     }
 
+    /// The digest of the sequencer's domain model after every request sent
+    /// before this call (`None` if the writer has stopped).
     pub fn model_digest(&self) -> Option<[u8; 32]> {
+        if self.failure().is_some() {
+            return None;
+        }
         self.shared.model.read().ok().map(|m| m.digest())
     }
 
@@ -1470,11 +1485,16 @@ impl Ledger {
 
     /// The seq of a statement id, if appended.
     pub fn seq_of(&self, id: &str) -> Result<Option<u64>> {
-        Ok(self
-            .shared
-            .db
-            .get(key_with(b"i:", id.as_bytes()))?
-            .map(|v| u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8]))))
+        match self.shared.db.get(key_with(b"i:", id.as_bytes()))? {
+            None => Ok(None),
+            Some(v) => match v.get(..8).and_then(|b| b.try_into().ok()) {
+                Some(b) if v.len() == 40 => Ok(Some(u64::from_be_bytes(b))),
+                _ => Err(LedgerError::Damaged(format!(
+                    "the index entry of statement id {id:?} is damaged ({} bytes, not 40); delete index/ to rebuild it from the log",
+                    v.len()
+                ))),
+            },
+        }
     }
 
     /// Seqs of records about a case, promise, body, enterprise, inspection or project.
@@ -2266,7 +2286,20 @@ impl Sequencer {
                     h.copy_from_slice(&v[8..]);
                     Some((u64::from_be_bytes(v[..8].try_into().unwrap_or([0; 8])), h))
                 }
-                Ok(_) => None,
+                Ok(Some(v)) => {
+                    // Taken for "no such id", it would let a used id be
+                    // appended again: refused instead, and the operator told.
+                    eprintln!(
+                        "ledger: the index entry of statement id {:?} is damaged ({} bytes, not 40); stop the ledger and delete index/ to rebuild it from the log",
+                        stmt.id,
+                        v.len()
+                    );
+                    return Ok(Outcome::Done(Err(Rejection::new(
+                        Code::StorageFailed,
+                        "the ledger could not tell whether this statement id was used before (its index entry is damaged); the operator should see the server log and rebuild the index",
+                    ))));
+                }
+                Ok(None) => None,
                 Err(e) => return Err(format!("index read failed: {e}")),
             }
         };

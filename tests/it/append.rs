@@ -111,6 +111,38 @@ fn unknown_and_revoked_keys_are_refused() {
     );
 }
 
+/// A statement signed by a key that a grant earlier in the same stream
+/// would add gets the answer it would get on its own: when the grant is
+/// refused, a bad signature under that key is `unknown_key`, as `submit`
+/// says, not `bad_signature` from the check against keys learned ahead.
+#[test]
+fn a_key_granted_earlier_in_a_stream_does_not_change_the_refusal_code() {
+    let (f, l) = Fixture::new();
+    let k = key(31);
+    // Refused: no such body.
+    let grant = f.grant(
+        &f.registrar,
+        &k,
+        Party::Body("nowhere".into()),
+        vec![Role::Intake],
+    );
+    let mut signed = f.statement(&k, f.body("x")).sign(&k);
+    signed.signature[3] ^= 1;
+    let bad = signed.to_envelope(None);
+    refused(&l, &bad, Code::UnknownKey);
+    let mut codes = Vec::new();
+    l.append_stream(vec![grant, bad].into_iter(), 64, |i, _, r| {
+        codes.push((i, r.err().map(|e| e.code)));
+    });
+    codes.sort_by_key(|c| c.0);
+    assert_eq!(codes.len(), 2);
+    assert!(
+        codes[0].1.is_some(),
+        "the grant to an unknown body was appended"
+    );
+    assert_eq!(codes[1].1, Some(Code::UnknownKey));
+}
+
 #[test]
 fn key_not_authorised_or_not_holder_is_refused() {
     let (f, l) = Fixture::new();
@@ -404,6 +436,35 @@ fn a_lost_index_is_rebuilt_from_the_log_with_keys_and_ids() {
     let proof = l.inclusion_proof(r1.seq, l.head().size).unwrap();
     let cp = ledger::log::checkpoint_of_note(l.head().checkpoint.as_bytes()).unwrap();
     merkle::verify_inclusion(r1.seq, cp.size, &r1.leaf_hash, &proof, &cp.root).unwrap();
+}
+
+/// An id entry cut short (its seq right, its content hash gone) is damage:
+/// the open re-indexes, and a retry gets its original receipt instead of
+/// being taken for a new statement.
+#[test]
+fn a_damaged_id_entry_is_rebuilt_not_taken_for_a_new_id() {
+    let (f, l) = Fixture::new();
+    let stmt = f.sign(&f.registrar, f.body("dmg"));
+    let r = l.submit(&stmt).unwrap();
+    let size = l.head().size;
+    l.close().unwrap();
+    let key = [b"i:".as_slice(), r.id.as_bytes()].concat();
+    {
+        let db = open_index_when_free(&f.data());
+        db.insert(&key, &r.seq.to_be_bytes()[..]).unwrap();
+        db.flush().unwrap();
+    }
+    let l = f.open();
+    assert!(
+        l.notices
+            .iter()
+            .any(|n| n.contains(&format!("lacks the entries of seq {}", r.seq))),
+        "{:?}",
+        l.notices
+    );
+    assert_eq!(l.submit(&stmt).unwrap(), r);
+    assert_eq!(l.head().size, size);
+    assert_eq!(l.seq_of(&r.id).unwrap(), Some(r.seq));
 }
 
 /// What sled's prefix recovery should make impossible, simulated: the index
