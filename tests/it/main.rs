@@ -7,6 +7,7 @@ mod demo;
 mod http;
 mod parse;
 mod projection;
+mod receipt;
 mod recount;
 mod replay;
 mod rules;
