@@ -14,7 +14,7 @@ use events::record::Record;
 use events::statement::{from_serde, Statement};
 use events::time::OffsetTime;
 use events::vocab::{Clock, EventKind};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -406,15 +406,37 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 ),
                 None => (Clock::Real, None),
             };
-            if root_key_out.starts_with(&data) {
+            // Everything that can be refused is refused before the root key
+            // exists anywhere; a failure after it is written removes it.
+            ledger::check_new_ledger(&data, &origin)?;
+            let public_out = keyfile::public_path(&root_key_out).map_err(|e| anyhow!(e))?;
+            if keyfile::is_inside(&root_key_out, &data) {
                 bail!("--root-key-out must be outside the data directory: the operator of the data directory must not hold the root key");
             }
+            if public_out.exists() {
+                bail!(
+                    "{} exists; the root public key is written to a new file beside the root key",
+                    public_out.display()
+                );
+            }
             keyfile::write_key(&root_key_out, &root)?;
-            let info = ledger::init(&data, &origin, &root, clock, t, &description)?;
-            std::fs::write(
-                root_key_out.with_extension("pub"),
-                format!("{}\n", info.root_public),
-            )?;
+            let made = keyfile::write_public(
+                &public_out,
+                &format!("{}\n", PublicKey(root.verifying_key())),
+            )
+            .map_err(anyhow::Error::from)
+            .and_then(|()| {
+                ledger::init(&data, &origin, &root, clock, t, &description).map_err(Into::into)
+            });
+            let info = match made {
+                Ok(info) => info,
+                Err(e) => {
+                    // No ledger names this root key: it must not outlive the failure.
+                    let _ = std::fs::remove_file(&root_key_out);
+                    let _ = std::fs::remove_file(&public_out);
+                    return Err(e);
+                }
+            };
             eprintln!(
                 "ledger: created {} (origin {origin}, clock {})",
                 data.display(),
@@ -423,7 +445,7 @@ fn run(cmd: Command) -> Result<ExitCode> {
             eprintln!(
                 "ledger: root key written to {} (public key in {})",
                 root_key_out.display(),
-                root_key_out.with_extension("pub").display()
+                public_out.display()
             );
             eprintln!("ledger: root public key {}", info.root_public);
             println!("{}", info.checkpoint_vkey);
@@ -446,19 +468,22 @@ fn run(cmd: Command) -> Result<ExitCode> {
             statement,
             tuning,
         } => {
-            let l = open(&data, tuning.config())?;
             if stdin {
-                let input = std::io::stdin().lock();
-                let lines = input
-                    .split(b'\n')
-                    .map_while(|r| r.ok())
-                    .filter(|l| !l.is_empty());
+                if statement.is_some() || key.is_some() {
+                    bail!("--stdin reads signed statements from standard input: give neither STATEMENT.json nor --key with it");
+                }
+                let l = open(&data, tuning.config())?;
+                let lines = StdinLines::new(std::io::stdin().lock());
+                let numbers = lines.numbers.clone();
+                let failed = lines.failed.clone();
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
                 let (_, bad) = l.append_stream(lines, 64, |i, _, r| {
+                    let (number, too_long) = numbers.borrow().get(i).copied().unwrap_or((i + 1, false));
                     let line = match r {
                         Ok(rc) => rc.to_json(),
-                        Err(e) => serde_json::json!({"line": i + 1, "error": {"code": e.code.as_str(), "message": e.message}}),
+                        Err(_) if too_long => serde_json::json!({"line": number, "error": {"code": events::codes::Code::RecordTooLarge.as_str(), "message": format!("the line is longer than {} bytes, the largest record; it was skipped", events::record::RECORD_BYTES_MAX)}}),
+                        Err(e) => serde_json::json!({"line": number, "error": {"code": e.code.as_str(), "message": e.message}}),
                     };
                     let _ = writeln!(out, "{line}");
                     // Flushed as soon as durable, so whatever was printed survives a crash.
@@ -466,6 +491,9 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 });
                 drop(out);
                 l.close()?;
+                if let Some(e) = failed.borrow_mut().take() {
+                    bail!("reading standard input stopped after {} lines: {e}; the lines before were handled as printed", numbers.borrow().len());
+                }
                 return Ok(if bad > 0 {
                     ExitCode::from(1)
                 } else {
@@ -474,19 +502,22 @@ fn run(cmd: Command) -> Result<ExitCode> {
             }
             let path =
                 statement.ok_or_else(|| anyhow!("give STATEMENT.json (with --key) or --stdin"))?;
-            let text =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let bytes = match key {
-                Some(k) => sign_draft(&text, &keyfile::read_key(&k)?, l.origin())?,
+            let text = read_bounded(&path, STATEMENT_FILE_BYTES_MAX)?;
+            let signer = key.map(|k| keyfile::read_key(&k)).transpose()?;
+            let l = open(&data, tuning.config())?;
+            let bytes = match signer {
+                Some(k) => sign_draft(&text, &k, l.origin())?,
                 None => text.trim_ascii().to_vec(),
             };
             let r = l.submit(&bytes);
+            // The receipt is shown once the record is durable, before the
+            // ledger closes: a failure to close must not hide it.
+            if let Ok(rc) = &r {
+                println!("{}", serde_json::to_string_pretty(&rc.to_json())?);
+            }
             l.close()?;
             match r {
-                Ok(rc) => {
-                    println!("{}", serde_json::to_string_pretty(&rc.to_json())?);
-                    Ok(ExitCode::SUCCESS)
-                }
+                Ok(_) => Ok(ExitCode::SUCCESS),
                 Err(e) => {
                     println!(
                         "{}",
@@ -505,15 +536,19 @@ fn run(cmd: Command) -> Result<ExitCode> {
         } => {
             let root_out = root_key_out
                 .unwrap_or_else(|| PathBuf::from(format!("{}.root.key", data.display())));
+            let public_out = keyfile::public_path(&root_out).map_err(|e| anyhow!(e))?;
+            if public_out.exists() {
+                bail!(
+                    "{} exists; the root public key is written to a new file beside the root key",
+                    public_out.display()
+                );
+            }
             let s = crate::generate::generate(
                 &data,
                 &root_out,
                 &crate::generate::GenerateOptions { records, seed },
             )?;
-            std::fs::write(
-                root_out.with_extension("pub"),
-                format!("{}\n", s.root_public),
-            )?;
+            keyfile::write_public(&public_out, &format!("{}\n", s.root_public))?;
             eprintln!(
                 "ledger: generated {} records ({} refused) in {}",
                 s.records,
@@ -639,16 +674,18 @@ fn run(cmd: Command) -> Result<ExitCode> {
                     );
                 }
             };
-            let f = std::fs::File::create(&out)
-                .with_context(|| format!("creating {}", out.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            for seq in 0..n {
-                w.write_all(&l.read_leaf(seq)?)?;
-                w.write_all(b"\n")?;
+            let cp_path = with_suffix(&out, ".checkpoint");
+            for p in [&out, &cp_path] {
+                if std::fs::symlink_metadata(p).is_ok() {
+                    bail!(
+                        "{} exists; an export is written to new files (remove it or give another --out)",
+                        p.display()
+                    );
+                }
             }
-            w.flush()?;
-            let cp_path = PathBuf::from(format!("{}.checkpoint", out.display()));
-            std::fs::write(&cp_path, note.as_bytes())?;
+            export_files(&out, &cp_path, n, note.as_bytes(), |seq| {
+                l.read_leaf(seq).map_err(Into::into)
+            })?;
             eprintln!(
                 "ledger: exported {n} records to {} with its checkpoint in {}",
                 out.display(),
@@ -1244,6 +1281,174 @@ fn verify_receipt(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `p` with `suffix` appended to its file name, byte for byte (a name that
+/// is not UTF-8 stays as it is).
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Writes an export of the first `n` leaves to `out` and its checkpoint
+/// note to `cp_path`, all or nothing: each goes to a new temporary file
+/// beside it, synced, then is linked into place (never replacing a file),
+/// the checkpoint first, so an `out` that exists is whole and has its
+/// checkpoint. On any failure the temporary files are removed and neither
+/// name is created.
+fn export_files(
+    out: &Path,
+    cp_path: &Path,
+    n: u64,
+    note: &[u8],
+    mut leaf: impl FnMut(u64) -> Result<Vec<u8>>,
+) -> Result<()> {
+    let partial = with_suffix(out, &format!(".partial-{}", std::process::id()));
+    let cp_partial = with_suffix(cp_path, &format!(".partial-{}", std::process::id()));
+    let create = |p: &Path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(p)
+            .with_context(|| format!("creating {}", p.display()))
+    };
+    let mut linked_cp = false;
+    let mut write = || -> Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, create(&partial)?);
+        for seq in 0..n {
+            w.write_all(&leaf(seq)?)?;
+            w.write_all(b"\n")?;
+        }
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        let mut c = create(&cp_partial)?;
+        c.write_all(note)?;
+        c.sync_all()?;
+        std::fs::hard_link(&cp_partial, cp_path)
+            .with_context(|| format!("creating {} (it must not exist)", cp_path.display()))?;
+        linked_cp = true;
+        std::fs::hard_link(&partial, out)
+            .with_context(|| format!("creating {} (it must not exist)", out.display()))?;
+        Ok(())
+    };
+    let done = write();
+    let _ = std::fs::remove_file(&partial);
+    let _ = std::fs::remove_file(&cp_partial);
+    if done.is_err() && linked_cp {
+        // Ours, linked before the export itself failed to link.
+        let _ = std::fs::remove_file(cp_path);
+    }
+    done?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::log::sync_dir(dir).with_context(|| format!("syncing {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The largest statement file `ledger append` reads: a draft becomes a
+/// record of at most 64 KiB, so a file several times that is a mistake.
+const STATEMENT_FILE_BYTES_MAX: u64 = 1 << 20;
+
+/// Reads a file of at most `max` bytes, refusing a larger one (or one
+/// without end, such as a device) without reading it all.
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        bail!(
+            "{} is larger than {max} bytes; a statement is at most {} bytes",
+            path.display(),
+            events::record::RECORD_BYTES_MAX
+        );
+    }
+    Ok(bytes)
+}
+
+/// The non-blank lines of standard input for `append --stdin`, each with
+/// its line number and a trailing `\r` taken off. A line longer than a
+/// record can be is read to its end but kept only to one byte past the
+/// limit (so that it is refused, and memory stays bounded); a read error
+/// ends the lines and is kept in `failed`.
+struct StdinLines<R> {
+    input: R,
+    number: usize,
+    /// Per line handed out: its number in the input, and whether it was cut.
+    numbers: std::rc::Rc<std::cell::RefCell<Vec<(usize, bool)>>>,
+    failed: std::rc::Rc<std::cell::RefCell<Option<std::io::Error>>>,
+}
+
+impl<R: std::io::BufRead> StdinLines<R> {
+    fn new(input: R) -> Self {
+        StdinLines {
+            input,
+            number: 0,
+            numbers: Default::default(),
+            failed: Default::default(),
+        }
+    }
+
+    /// The next line (without its `\n`), at most `max + 1` bytes of it, and
+    /// whether there was more; `None` at the end of input.
+    fn read_line(&mut self, max: usize) -> std::io::Result<Option<(Vec<u8>, bool)>> {
+        let mut line = Vec::new();
+        let mut cut = false;
+        let mut any = false;
+        loop {
+            let buf = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(any.then_some((line, cut)));
+            }
+            any = true;
+            let (take, end) = match buf.iter().position(|&b| b == b'\n') {
+                Some(n) => (n, true),
+                None => (buf.len(), false),
+            };
+            let room = (max + 1).saturating_sub(line.len());
+            line.extend_from_slice(&buf[..take.min(room)]);
+            cut |= take > room;
+            self.input.consume(take + usize::from(end));
+            if end {
+                return Ok(Some((line, cut)));
+            }
+        }
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for StdinLines<R> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            let (mut line, cut) = match self.read_line(events::record::RECORD_BYTES_MAX) {
+                Ok(Some(l)) => l,
+                Ok(None) => return None,
+                Err(e) => {
+                    *self.failed.borrow_mut() = Some(e);
+                    return None;
+                }
+            };
+            self.number += 1;
+            if !cut && line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if line.is_empty() {
+                continue;
+            }
+            self.numbers.borrow_mut().push((
+                self.number,
+                cut || line.len() > events::record::RECORD_BYTES_MAX,
+            ));
+            return Some(line);
+        }
+    }
 }
 
 /// Reads a record file line for `show`-like tools (kept for tests).

@@ -26,8 +26,7 @@ pub fn prepare(data: &Path) -> Result<bool> {
     // As `ledger init` does: the public half beside the secret, for an
     // auditor's `ledger verify --root`.
     let public = root_public_path(data);
-    std::fs::write(&public, format!("{}\n", s.root_public))
-        .with_context(|| format!("writing {}", public.display()))?;
+    crate::keyfile::write_public(&public, &format!("{}\n", s.root_public))?;
     eprintln!(
         "ledger: {} records; the root authority's key is in {}, its public key in {}",
         s.records,

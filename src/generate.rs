@@ -184,7 +184,7 @@ pub fn generate(
             );
         }
     }
-    if root_key_out.starts_with(data) {
+    if keyfile::is_inside(root_key_out, data) {
         refuse!(
             "{} is inside the data directory; the root key must be kept away from the operator of the data directory",
             root_key_out.display()

@@ -61,19 +61,47 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
         })?;
     f.write_all(text.as_bytes())
         .and_then(|()| f.sync_all())
-        .map_err(|source| KeyFileError::Write {
-            path: path.to_path_buf(),
-            source,
+        .map_err(|source| {
+            // Never leave a key file that is empty or half written.
+            let _ = fs::remove_file(path);
+            KeyFileError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
         })
 }
 
-/// Reads a file that must be private to its owner.
+/// The largest key file read: a key file is one short line.
+const KEY_FILE_BYTES_MAX: u64 = 4096;
+
+/// Reads a file that must be private to its owner: a regular file of at
+/// most 4 KiB, checked and read through one open handle (so it cannot be
+/// swapped between the check and the read).
 pub fn read_private(path: &Path) -> Result<String> {
+    use std::io::Read;
     let read = |source| KeyFileError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let meta = fs::metadata(path).map_err(read)?;
+    let invalid = |m: &str| {
+        read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            m.to_string(),
+        ))
+    };
+    // O_NONBLOCK: opening a FIFO must not hang; a regular file ignores it.
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(read)?;
+    let meta = f.metadata().map_err(read)?;
+    if !meta.is_file() {
+        return Err(invalid("not a regular file"));
+    }
+    if meta.len() > KEY_FILE_BYTES_MAX {
+        return Err(invalid("larger than a key file (4 KiB)"));
+    }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(KeyFileError::NotPrivate {
@@ -81,7 +109,89 @@ pub fn read_private(path: &Path) -> Result<String> {
             mode,
         });
     }
-    fs::read_to_string(path).map_err(read)
+    let mut text = String::new();
+    f.take(KEY_FILE_BYTES_MAX)
+        .read_to_string(&mut text)
+        .map_err(read)?;
+    Ok(text)
+}
+
+/// Where the public half of the key at `key_path` is written: the same
+/// name with extension `.pub`. Refused when that is the key file itself.
+pub fn public_path(key_path: &Path) -> std::result::Result<PathBuf, String> {
+    let p = key_path.with_extension("pub");
+    if p == key_path {
+        return Err(format!(
+            "{}: a secret key file must not be named *.pub: its public key is written to FILE.pub beside it",
+            key_path.display()
+        ));
+    }
+    Ok(p)
+}
+
+/// Writes a public key file: a new file (never overwrites, never follows a
+/// symlink at `path`), readable by all, synced.
+pub fn write_public(path: &Path, text: &str) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(path)
+        .map_err(|source| KeyFileError::Create {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|source| {
+            let _ = fs::remove_file(path);
+            KeyFileError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        })
+}
+
+/// Whether `path` lies inside directory `dir`, comparing where they really
+/// are: both resolved from their nearest existing ancestor (symlinks
+/// followed, `.` and `..` applied), so `./d/k`, `d/../d/k` or a link into
+/// `d` all count as inside `d`.
+pub fn is_inside(path: &Path, dir: &Path) -> bool {
+    match (resolved(path), resolved(dir)) {
+        (Some(p), Some(d)) => p.starts_with(d),
+        _ => path.starts_with(dir),
+    }
+}
+
+/// `p` made absolute: its longest existing prefix canonicalized, the rest
+/// appended with `.` and `..` applied.
+fn resolved(p: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let abs = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().ok()?.join(p)
+    };
+    let mut base = abs.as_path();
+    let mut rest = Vec::new();
+    let canon = loop {
+        if let Ok(c) = fs::canonicalize(base) {
+            break c;
+        }
+        rest.push(base.file_name()?.to_os_string());
+        base = base.parent()?;
+    };
+    let mut out = canon;
+    for part in rest.iter().rev() {
+        match Path::new(part).components().next() {
+            Some(Component::ParentDir) => {
+                out.pop();
+            }
+            Some(Component::CurDir) | None => {}
+            _ => out.push(part),
+        }
+    }
+    Some(out)
 }
 
 /// The text form of a secret key.
@@ -136,5 +246,36 @@ mod tests {
             read_key(&dir.path().join("missing.key")),
             Err(KeyFileError::Read { .. })
         ));
+        // Not a regular file (a FIFO would hang a plain read), or too large.
+        let fifo = dir.path().join("fifo.key");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        fs::set_permissions(&fifo, fs::Permissions::from_mode(0o600)).unwrap();
+        let err = read_key(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        let big = dir.path().join("big.key");
+        write_private(&big, &"x".repeat(5000)).unwrap();
+        let err = read_key(&big).unwrap_err();
+        assert!(err.to_string().contains("larger than a key file"), "{err}");
+    }
+
+    /// A path resolved through a symlink or `..` into a directory is inside
+    /// it; a sibling is not.
+    #[test]
+    fn inside_compares_where_paths_really_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        std::os::unix::fs::symlink(&data, dir.path().join("link")).unwrap();
+        assert!(is_inside(&dir.path().join("link/k.key"), &data));
+        assert!(is_inside(&data.join("new/../k.key"), &data));
+        assert!(is_inside(&data.join("k.key"), &dir.path().join("link")));
+        assert!(!is_inside(&dir.path().join("data2/k.key"), &data));
+        assert!(!is_inside(&dir.path().join("k.key"), &data));
+        assert_eq!(public_path(Path::new("r.key")).unwrap(), Path::new("r.pub"));
+        assert!(public_path(Path::new("r.pub")).is_err());
     }
 }

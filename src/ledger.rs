@@ -382,6 +382,22 @@ pub struct InitInfo {
 }
 
 /// Origins are ASCII without spaces or `+` (they name the checkpoint key too).
+/// What [`init`] refuses before it writes anything: a bad origin, or a
+/// data directory that exists and is not empty. Callers that write files
+/// of their own first (the root key) check this before them.
+pub fn check_new_ledger(dir: &Path, origin: &str) -> Result<()> {
+    check_origin(origin)?;
+    if dir.exists()
+        && fs::read_dir(dir)
+            .map_err(io_what(format!("reading {}", dir.display())))?
+            .next()
+            .is_some()
+    {
+        return Err(LedgerError::NotEmpty(dir.to_path_buf()));
+    }
+    Ok(())
+}
+
 pub fn check_origin(origin: &str) -> Result<()> {
     let ok = |b: u8| b.is_ascii_alphanumeric() || b"._/:-".contains(&b);
     if origin.is_empty() || origin.len() > 128 || !origin.bytes().all(ok) {
@@ -426,15 +442,7 @@ pub fn init_with_keys(
     genesis_time: Option<OffsetTime>,
     description: &str,
 ) -> Result<InitInfo> {
-    check_origin(origin)?;
-    if dir.exists()
-        && fs::read_dir(dir)
-            .map_err(io_what(format!("reading {}", dir.display())))?
-            .next()
-            .is_some()
-    {
-        return Err(LedgerError::NotEmpty(dir.to_path_buf()));
-    }
+    check_new_ledger(dir, origin)?;
     fs::create_dir_all(dir.join("log")).map_err(io_what(format!("creating {}", dir.display())))?;
     let _lock = lock_dir(dir)?;
     let signer = NoteSigner::new(origin, checkpoint_key)

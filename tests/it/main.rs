@@ -2,6 +2,7 @@
 
 mod append;
 mod browser;
+mod cli;
 mod crash;
 mod demo;
 mod http;
