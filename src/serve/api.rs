@@ -6,11 +6,11 @@
 //! `/openapi.json` is generated from it, so the two cannot disagree.
 
 use super::auth::{Refusal, Role};
-use super::problem::{http_codes, Problem};
+use super::problem::{http_codes, PathText, Problem};
 use super::{AppState, RequestId};
 use crate::reads::{AsOf, Folded, TimelineLine};
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -300,10 +300,13 @@ async fn post_statement(State(app): State<AppState>, req: Request) -> Result<Res
 
 async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
     let body = read_body(&app, req, app.limits.batch_body_bytes).await?;
+    // Each non-blank line with its 1-based number in the body (blank lines
+    // are skipped but counted, so an answer names the line it answers).
     let statements = || {
         body.split(|b| *b == b'\n')
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .filter(|l| !l.is_empty())
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
     };
     // Counted before anything is copied: a body of many tiny lines must not
     // cost a copy per line before it is refused.
@@ -323,18 +326,19 @@ async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Respons
             ),
         )));
     }
-    let lines: Vec<Vec<u8>> = statements().map(|l| l.to_vec()).collect();
+    let numbers: Vec<usize> = statements().map(|(i, _)| i + 1).collect();
+    let lines: Vec<Vec<u8>> = statements().map(|(_, l)| l.to_vec()).collect();
     let ledger = app.ledger.clone();
     let results = tokio::task::spawn_blocking(move || ledger.submit_batch(&lines))
         .await
         .map_err(blocking_err)?;
     let mut out = Vec::new();
-    for r in results {
+    for (r, line) in results.into_iter().zip(numbers) {
         let v = match r {
-            Ok(receipt) => json!({"receipt": receipt.to_json()}),
+            Ok(receipt) => json!({"line": line, "receipt": receipt.to_json()}),
             Err(rej) => {
                 app.metrics.refusal(&rej);
-                json!({"problem": Problem::from_rejection(&rej).to_json()})
+                json!({"line": line, "problem": Problem::from_rejection(&rej).to_json()})
             }
         };
         out.extend_from_slice(&serde_json::to_vec(&v).unwrap_or_default());
@@ -362,7 +366,7 @@ async fn latest_checkpoint(State(app): State<AppState>) -> Response {
 
 async fn checkpoint_at(
     State(app): State<AppState>,
-    UrlPath(size): UrlPath<String>,
+    PathText(size): PathText,
 ) -> Result<Response, Problem> {
     let size: u64 = size.parse().map_err(|_| {
         Problem::bad_request(format!("size {size:?} is not a non-negative integer"))
@@ -535,15 +539,18 @@ async fn records(
 
 /// A place among the open event streams, or 503 `overloaded`; it is held
 /// until the stream ends.
-fn stream_permit(app: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
-    app.streams.clone().try_acquire_owned().map_err(|_| {
+fn stream_permit(
+    app: &AppState,
+    streams: &Arc<tokio::sync::Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+    streams.clone().try_acquire_owned().map_err(|_| {
         app.metrics
             .rejection(super::problem::http_codes::OVERLOADED);
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             super::problem::http_codes::OVERLOADED,
             format!(
-                "{} event streams are open, the limit; retry later",
+                "{} event streams of this kind are open, the limit; retry later",
                 app.limits.streams_max
             ),
         )
@@ -551,7 +558,7 @@ fn stream_permit(app: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, Pr
 }
 
 async fn tail_checkpoints(State(app): State<AppState>) -> Result<Response, Problem> {
-    let permit = stream_permit(&app)?;
+    let permit = stream_permit(&app, &app.streams)?;
     let rx = app.heads.clone();
     let stream = tokio_stream::wrappers::WatchStream::new(rx);
     let stream = tokio_stream::StreamExt::map(stream, move |(size, note)| {
@@ -588,7 +595,7 @@ async fn tail_records(
             "from {from} is beyond the ledger's size {size}"
         )));
     }
-    let permit = stream_permit(&app)?;
+    let permit = stream_permit(&app, &app.record_streams)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<SseEvent, std::convert::Infallible>>(64);
     let ledger = app.ledger.clone();
     let mut heads = app.heads.clone();
@@ -620,8 +627,21 @@ async fn tail_records(
                 }
                 next = end;
             }
-            if heads.changed().await.is_err() {
-                return;
+            // Waiting for the next record, the stream also ends when its
+            // client goes (its slot is freed at once, not at the next
+            // record) or its token is revoked or expires.
+            tokio::select! {
+                changed = heads.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+                () = tx.closed() => return,
+                () = tokio::time::sleep(TAIL_RECHECK) => {
+                    if require(&app2, &headers, Role::Auditor).is_err() {
+                        return;
+                    }
+                }
             }
         }
     });
@@ -630,6 +650,9 @@ async fn tail_records(
         .keep_alive(KeepAlive::default())
         .into_response())
 }
+
+/// How often a quiet record stream re-checks its token.
+const TAIL_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 // -- reads -------------------------------------------------------------------
 
@@ -1087,7 +1110,7 @@ async fn case(
     State(app): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    UrlPath(id): UrlPath<String>,
+    PathText(id): PathText,
     q: Result<Query<ReadQ>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
@@ -1201,7 +1224,7 @@ async fn city(
     State(app): State<AppState>,
     headers: HeaderMap,
     uri: axum::http::Uri,
-    UrlPath(name): UrlPath<String>,
+    PathText(name): PathText,
     q: Result<Query<CityQ>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
@@ -1234,8 +1257,10 @@ async fn city(
                 "to {to} is before from {from}"
             )));
         }
-        let end =
-            Timestamp::from_shanghai_date_end(to).map_err(|e| Problem::internal(e.to_string()))?;
+        // A date the calendar takes but whose day cannot end (9999-12-31)
+        // is the caller's to change.
+        let end = Timestamp::from_shanghai_date_end(to)
+            .map_err(|e| Problem::bad_request(format!("to {to}: {e}")))?;
         let at = at_or(&read, end)?;
         let rec = views::city_record(m, &app2.calendar, &city, from, to, at);
         Ok(ctx.answer(&at, "city", &rec))
@@ -1293,7 +1318,7 @@ async fn ranking(
 async fn enterprise(
     State(app): State<AppState>,
     headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
+    PathText(id): PathText,
     q: Result<Query<ReadQ>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
@@ -1537,7 +1562,7 @@ async fn o311_requests(
 
 async fn o311_request(
     State(app): State<AppState>,
-    UrlPath(file): UrlPath<String>,
+    PathText(file): PathText,
 ) -> Result<Response, Problem> {
     let id = file.strip_suffix(".json").ok_or_else(|| {
         Problem::not_found("Open311 requests are served as /open311/v2/requests/{id}.json")

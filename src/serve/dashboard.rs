@@ -8,9 +8,9 @@
 use super::api::{self, Ctx, ReadQ};
 use super::auth::Role;
 use super::html::{self, Page};
-use super::problem::Problem;
+use super::problem::{PathText, Problem};
 use super::{AppState, Session, SESSION_TTL};
-use axum::extract::{Form, Path as UrlPath, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -139,10 +139,15 @@ fn error_page(app: &AppState, p: Problem, signed_in: Option<Role>) -> Response {
         checkpoint_note: &h.checkpoint,
         at: "",
     };
-    html_response(
+    let mut r = html_response(
         p.status,
         html::error(&page, p.status.as_u16(), p.title, &p.detail),
-    )
+    );
+    // As for the API's problems: the server log gets what went wrong inside.
+    if let Some(d) = p.internal {
+        r.extensions_mut().insert(super::problem::InternalDetail(d));
+    }
+    r
 }
 
 async fn index(
@@ -442,7 +447,7 @@ async fn overdue(
 async fn case(
     State(app): State<AppState>,
     headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
+    PathText(id): PathText,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     signed_in_page(
@@ -466,7 +471,7 @@ async fn case(
 async fn enterprise(
     State(app): State<AppState>,
     headers: HeaderMap,
-    UrlPath(id): UrlPath<String>,
+    PathText(id): PathText,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     signed_in_page(
@@ -488,7 +493,7 @@ async fn enterprise(
 async fn proof(
     State(app): State<AppState>,
     headers: HeaderMap,
-    UrlPath(seq): UrlPath<String>,
+    PathText(seq): PathText,
     q: Result<Query<PageQ>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let who = session(&app, &headers).map(|s| s.role);

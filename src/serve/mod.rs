@@ -48,8 +48,11 @@ pub struct Limits {
     pub body_timeout_ms: u64,
     /// Signed-in dashboard sessions kept at once.
     pub sessions_max: usize,
-    /// Server-sent event streams (`/v1/tail/…`) open at once; streams hold
-    /// no request permit and have no time limit, so they have their own cap.
+    /// Server-sent event streams (`/v1/tail/…`) open at once, of each kind:
+    /// public checkpoint streams and auditors' record streams are counted
+    /// apart, so anonymous clients cannot take the auditors' places; streams
+    /// hold no request permit and have no time limit, so they have their
+    /// own caps.
     pub streams_max: usize,
 }
 
@@ -180,8 +183,10 @@ pub struct App {
     pub as_of_cache: Mutex<Option<(crate::reads::AsOf, u64, Arc<crate::reads::Folded>)>>,
     /// As-of folds running at once (one: see `api::read_on`).
     pub as_of_folds: Arc<tokio::sync::Semaphore>,
-    /// Open event streams (`limits.streams_max`).
+    /// Open public checkpoint streams (`limits.streams_max`).
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// Open auditors' record streams (`limits.streams_max` more).
+    pub record_streams: Arc<tokio::sync::Semaphore>,
     pub request_ids: AtomicU64,
     pub read_cache: ReadCache,
     /// Notified at shutdown: ends the server-sent event streams.
@@ -449,6 +454,7 @@ pub async fn start(
         as_of_cache: Mutex::new(None),
         as_of_folds: Arc::new(tokio::sync::Semaphore::new(1)),
         streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
+        record_streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
         request_ids: AtomicU64::new(0),
         read_cache: ReadCache::default(),
         stopping,

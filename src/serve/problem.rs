@@ -138,6 +138,28 @@ impl IntoResponse for Problem {
     }
 }
 
+/// A path parameter as text, refused with a problem (400, `bad_request`)
+/// rather than axum's plain-text answer when it is not valid UTF-8 once
+/// percent-decoded (`/v1/cases/%FF`).
+pub struct PathText(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathText {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(s)) => Ok(PathText(s)),
+            Err(e) => Err(Problem::bad_request(format!(
+                "the path does not name anything: {}",
+                e.body_text()
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

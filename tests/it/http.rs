@@ -577,11 +577,38 @@ fn writes_return_receipts_and_a_retry_is_safe() {
     assert_eq!(lines[0]["receipt"]["seq"], before + 1);
     assert_eq!(lines[1]["problem"]["code"], "malformed_json");
     assert_eq!(s.size(), before + 2);
+
     let m = get(s.addr, "/metrics", None).text();
     assert!(
         m.contains("ledger_rejections_total{code=\"malformed_json\"} 1"),
         "{m}"
     );
+    // Each answer names its line of the body; blank lines are skipped but
+    // counted.
+    assert_eq!(
+        (lines[0]["line"].as_u64(), lines[1]["line"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let mut body = b"\n".to_vec();
+    body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body("http-body-3")));
+    body.extend_from_slice(b"\r\n\n{not json}\n");
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/statements/batch",
+        &[("Content-Type", "application/x-ndjson")],
+        &body,
+    );
+    let lines: Vec<Value> = r
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["line"], 2, "{lines:?}");
+    assert!(lines[0]["receipt"].is_object(), "{lines:?}");
+    assert_eq!(lines[1]["line"], 4, "{lines:?}");
+    assert_eq!(lines[1]["problem"]["code"], "malformed_json");
 }
 
 #[test]
@@ -850,6 +877,24 @@ fn shutdown_ends_open_event_streams_and_closes_the_ledger() {
     assert_eq!(meta.seq, size);
 }
 
+/// A path that is not UTF-8 once percent-decoded, and a date whose day
+/// cannot end within the calendar of timestamps, are the client's errors:
+/// 400 problems, never plain text or a 500.
+#[test]
+fn odd_paths_and_dates_are_client_errors() {
+    let s = Served::new(Limits::default());
+    let sup = Some(s.supervisor.as_str());
+    for path in [
+        "/v1/cases/%FF",
+        "/v1/enterprises/%FF",
+        "/v1/cities/%FF",
+        "/v1/checkpoint/%FF",
+    ] {
+        get(s.addr, path, sup).problem(400, "bad_request");
+    }
+    get(s.addr, "/v1/cities/changsha?to=9999-12-31", sup).problem(400, "bad_request");
+}
+
 /// Event streams have their own cap and end when their token is revoked;
 /// page numbers, states and dashboard queries that cannot be served are
 /// refused, never replaced by defaults.
@@ -875,8 +920,23 @@ fn streams_pages_and_queries_have_limits_and_refuse_bad_values() {
         got.extend_from_slice(&buf[..n]);
     }
     assert!(String::from_utf8_lossy(&got).contains("200 OK"));
-    // The one place is taken.
+    // The one place for record streams is taken.
+    get(s.addr, "/v1/tail/records?from=0", Some(&s.auditor)).problem(503, "overloaded");
+    // Public checkpoint streams are counted apart: anonymous clients cannot
+    // take the auditors' places, nor the auditors theirs.
+    let mut public = TcpStream::connect(s.addr).unwrap();
+    public
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        public,
+        "GET /v1/tail/checkpoints HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    let n = public.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
     get(s.addr, "/v1/tail/checkpoints", None).problem(503, "overloaded");
+    drop(public);
 
     // Revoked, the auditor's stream ends before the next record.
     let id = s.auditor.split('.').nth(1).unwrap().to_string();
@@ -897,12 +957,38 @@ fn streams_pages_and_queries_have_limits_and_refuse_bad_values() {
         "a revoked token was sent seq {seq}"
     );
     // Its place is free again.
-    let mut st = TcpStream::connect(s.addr).unwrap();
-    st.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(st, "GET /v1/tail/checkpoints HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    let n = st.read(&mut buf).unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("200 OK"));
+    let (auditor2, _) = auth::create(&s.f.data(), auth::Role::Auditor, "second").unwrap();
+    let open_records = |token: &str| {
+        let mut st = TcpStream::connect(s.addr).unwrap();
+        st.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            st,
+            "GET /v1/tail/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = st.read(&mut buf).unwrap();
+        (st, String::from_utf8_lossy(&buf[..n]).into_owned())
+    };
+    let (st, head) = open_records(&auditor2);
+    assert!(head.contains("200 OK"), "{head}");
+    // A client that goes away frees its place though no record comes.
     drop(st);
+    let t = std::time::Instant::now();
+    loop {
+        let (st, head) = open_records(&auditor2);
+        if head.contains("200 OK") {
+            drop(st);
+            break;
+        }
+        assert!(head.contains("503"), "{head}");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the place of a closed stream was not freed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("freed after {:?}", t.elapsed());
 
     let sup = Some(s.supervisor.as_str());
     for path in [
