@@ -50,10 +50,17 @@ pub fn generate() -> Result<SigningKey> {
 
 /// Writes `text` to a new file readable by its owner only; never overwrites.
 pub fn write_private(path: &Path, text: &str) -> Result<()> {
+    write_new(path, text, 0o600)
+}
+
+/// Writes `text` to a new file of mode `mode`, synced: never overwrites,
+/// never follows a symlink at `path`, and never leaves a file that is empty
+/// or half written.
+fn write_new(path: &Path, text: &str, mode: u32) -> Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(mode)
         .open(path)
         .map_err(|source| KeyFileError::Create {
             path: path.to_path_buf(),
@@ -62,7 +69,6 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
     f.write_all(text.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|source| {
-            // Never leave a key file that is empty or half written.
             let _ = fs::remove_file(path);
             KeyFileError::Write {
                 path: path.to_path_buf(),
@@ -132,24 +138,7 @@ pub fn public_path(key_path: &Path) -> std::result::Result<PathBuf, String> {
 /// Writes a public key file: a new file (never overwrites, never follows a
 /// symlink at `path`), readable by all, synced.
 pub fn write_public(path: &Path, text: &str) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-        .map_err(|source| KeyFileError::Create {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    f.write_all(text.as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(|source| {
-            let _ = fs::remove_file(path);
-            KeyFileError::Write {
-                path: path.to_path_buf(),
-                source,
-            }
-        })
+    write_new(path, text, 0o644)
 }
 
 /// Whether `path` lies inside directory `dir`, comparing where they really

@@ -541,6 +541,22 @@ fn flagged_inspections_and_their_derived_cases_are_served() {
     rt.block_on(running.stop()).unwrap();
 }
 
+/// Posts an NDJSON batch; its answer, a JSON value per line.
+fn post_batch(s: &Served, body: &[u8]) -> Vec<Value> {
+    let r = request(
+        s.addr,
+        "POST",
+        "/v1/statements/batch",
+        &[("Content-Type", "application/x-ndjson")],
+        body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn writes_return_receipts_and_a_retry_is_safe() {
     let s = Served::new(Limits::default());
@@ -560,19 +576,7 @@ fn writes_return_receipts_and_a_retry_is_safe() {
     let mut body = good.clone();
     body.push(b'\n');
     body.extend_from_slice(b"{not json}\n");
-    let r = request(
-        s.addr,
-        "POST",
-        "/v1/statements/batch",
-        &[("Content-Type", "application/x-ndjson")],
-        &body,
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let lines: Vec<Value> = r
-        .text()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = post_batch(&s, &body);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["receipt"]["seq"], before + 1);
     assert_eq!(lines[1]["problem"]["code"], "malformed_json");
@@ -592,18 +596,7 @@ fn writes_return_receipts_and_a_retry_is_safe() {
     let mut body = b"\n".to_vec();
     body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body("http-body-3")));
     body.extend_from_slice(b"\r\n\n{not json}\n");
-    let r = request(
-        s.addr,
-        "POST",
-        "/v1/statements/batch",
-        &[("Content-Type", "application/x-ndjson")],
-        &body,
-    );
-    let lines: Vec<Value> = r
-        .text()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = post_batch(&s, &body);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["line"], 2, "{lines:?}");
     assert!(lines[0]["receipt"].is_object(), "{lines:?}");

@@ -85,16 +85,19 @@ fn a_genuine_receipt_is_included_in_a_newer_checkpoint() {
     let cp = ledger::log::checkpoint_of_note(c.receipt["checkpoint"].as_str().unwrap().as_bytes())
         .unwrap();
     let newer = ledger::log::checkpoint_of_note(&std::fs::read(&c.newer).unwrap()).unwrap();
-    let inc = run_json(&[
-        "proof",
-        "inclusion",
-        "--data",
-        path_str(&data),
-        "--seq",
-        &seq.to_string(),
-        "--size",
-        &newer.size.to_string(),
-    ]);
+    let inclusion = |size: u64| {
+        run_json(&[
+            "proof",
+            "inclusion",
+            "--data",
+            path_str(&data),
+            "--seq",
+            &seq.to_string(),
+            "--size",
+            &size.to_string(),
+        ])
+    };
+    let inc = inclusion(newer.size);
     let con = run_json(&[
         "proof",
         "consistency",
@@ -122,16 +125,7 @@ fn a_genuine_receipt_is_included_in_a_newer_checkpoint() {
     // Against its own checkpoint: no consistency proof is needed.
     let own = c.f.dir.path().join("own.checkpoint");
     std::fs::write(&own, c.receipt["checkpoint"].as_str().unwrap()).unwrap();
-    let own_inc = run_json(&[
-        "proof",
-        "inclusion",
-        "--data",
-        path_str(&data),
-        "--seq",
-        &seq.to_string(),
-        "--size",
-        &cp.size.to_string(),
-    ]);
+    let own_inc = inclusion(cp.size);
     std::fs::write(&inc_p, serde_json::to_vec(&own_inc).unwrap()).unwrap();
     let (code, out) = c.run(&c.receipt, &own, &["--inclusion", path_str(&inc_p)]);
     assert_eq!(code, 0, "{out}");
