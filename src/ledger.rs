@@ -2583,7 +2583,13 @@ impl LogView {
 
     /// The view of a log scanned without leaf hashes (`log::scan_feeding`).
     pub fn from_scan(scan: &mut log::Scan) -> Result<LogView> {
-        Self::from_scan_with(scan, log::LeafHashes::Skip)
+        Self::from_scan_with(scan, log::LeafHashes::Skip, None)
+    }
+
+    /// [`LogView::from_scan`] in the process that holds the writer, which
+    /// knows its durable size `durable` (the `log/durable` marker lags it).
+    pub fn from_scan_durable(scan: &mut log::Scan, durable: u64) -> Result<LogView> {
+        Self::from_scan_with(scan, log::LeafHashes::Skip, Some(durable))
     }
 
     fn open_with(dir: &Path, leaves: log::LeafHashes) -> Result<LogView> {
@@ -2595,19 +2601,23 @@ impl LogView {
         if scan.records() == 0 {
             return Err(LedgerError::Uninitialised(dir.to_path_buf()));
         }
-        Self::from_scan_with(&mut scan, leaves)
+        Self::from_scan_with(&mut scan, leaves, None)
     }
 
-    fn from_scan_with(scan: &mut log::Scan, leaves: log::LeafHashes) -> Result<LogView> {
+    fn from_scan_with(
+        scan: &mut log::Scan,
+        leaves: log::LeafHashes,
+        durable: Option<u64>,
+    ) -> Result<LogView> {
         // Beside a running writer the scan may have read a batch whose
         // fdatasync has not returned: it is left out, so that no checkpoint
         // this view hands out can be lost to a power failure.
-        if let Some(n) = scan
-            .segments
-            .first()
-            .and_then(|(_, p, _)| p.parent())
-            .and_then(log::read_durable)
-        {
+        if let Some(n) = durable.or_else(|| {
+            scan.segments
+                .first()
+                .and_then(|(_, p, _)| p.parent())
+                .and_then(log::read_durable)
+        }) {
             scan.cap(n);
         }
         let tail = scan.tail.as_ref().map(|(p, from, bytes, n)| {

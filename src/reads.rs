@@ -92,6 +92,14 @@ pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
     Ok(fold_with_view(dir, as_of)?.0)
 }
 
+/// [`fold`] in the process that holds the writer, which knows the durable
+/// size `durable` itself: the marker other processes read (`log/durable`)
+/// lags it by up to 50 ms, and a read must not miss a record it was just
+/// told is appended.
+pub fn fold_durable(dir: &Path, as_of: AsOf, durable: u64) -> Result<Folded> {
+    Ok(fold_within(dir, as_of, Some(durable))?.0)
+}
+
 /// [`fold`], also returning the view of the log it read (opened without the
 /// Merkle tree: see [`LogView::open_records`]).
 ///
@@ -100,6 +108,12 @@ pub fn fold(dir: &Path, as_of: AsOf) -> Result<Folded> {
 /// it is read (`log::scan_feeding`), so scanning, decoding and folding run
 /// together.
 pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
+    fold_within(dir, as_of, None)
+}
+
+/// [`fold_with_view`], reading no record at or past `durable` when it is
+/// given, else none past the size the writer published in `log/durable`.
+fn fold_within(dir: &Path, as_of: AsOf, durable: Option<u64>) -> Result<(Folded, LogView)> {
     let log_dir = dir.join("log");
     if !log_dir.is_dir() {
         return Err(ReadError::NotADataDir(dir.to_path_buf()));
@@ -109,10 +123,11 @@ pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
     }
     // Beside a running writer, nothing past the durable size it published
     // (a batch whose fdatasync has not returned) is read.
-    let limit = as_of
-        .seq
-        .unwrap_or(u64::MAX)
-        .min(crate::log::read_durable(&log_dir).unwrap_or(u64::MAX));
+    let limit = as_of.seq.unwrap_or(u64::MAX).min(
+        durable
+            .or_else(|| crate::log::read_durable(&log_dir))
+            .unwrap_or(u64::MAX),
+    );
     let mut registry = None;
     let mut model = Model::default();
     let mut scanned = None;
@@ -164,7 +179,11 @@ pub fn fold_with_view(dir: &Path, as_of: AsOf) -> Result<(Folded, LogView)> {
     if scan.records() == 0 {
         return Err(ReadError::Empty(dir.to_path_buf()));
     }
-    let view = LogView::from_scan(&mut scan).map_err(|e| ReadError::View(format!("{e:#}")))?;
+    let view = match durable {
+        Some(d) => LogView::from_scan_durable(&mut scan, d),
+        None => LogView::from_scan(&mut scan),
+    }
+    .map_err(|e| ReadError::View(format!("{e:#}")))?;
     if let Some(asked) = as_of.seq {
         if asked > view.size() {
             return Err(ReadError::AsOfSeqBeyond {

@@ -832,62 +832,93 @@ where
             return f(&m, &ctx).map(|t| (t, ctx));
         }
     }
-    // As-of reads fold the log from genesis: one at a time (anyone may ask
-    // the public dashboard for any moment). The permit is taken before the
-    // fold starts and released when it ends, so a request that timed out
-    // while its fold runs on does not let another fold start beside it.
-    let fold_permit = if is_live {
-        None
-    } else {
-        Some(
-            app.as_of_folds
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|_| Problem::internal("the service is stopping"))?,
-        )
-    };
     let app = app.clone();
+    if is_live {
+        return tokio::task::spawn_blocking(move || live_read(&app, f))
+            .await
+            .map_err(blocking_err)?;
+    }
+    // A moment already folded at this size is answered from the cache: no
+    // fold, no place among the as-of reads.
+    if let Some(folded) = cached_fold(&app, &as_of) {
+        return tokio::task::spawn_blocking(move || read_folded(&folded, f))
+            .await
+            .map_err(blocking_err)?;
+    }
+    // As-of reads fold the log from genesis: one at a time (anyone may ask
+    // the public dashboard for any moment), with at most
+    // `limits.as_of_reads` admitted (running or waiting), so that they
+    // cannot hold the request places live reads need. The fold permit is
+    // taken before the fold starts and released when it ends, so a request
+    // that timed out while its fold runs on does not let another fold start
+    // beside it.
+    let place = app.as_of_reads.clone().try_acquire_owned().map_err(|_| {
+        app.metrics
+            .rejection(super::problem::http_codes::OVERLOADED);
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            super::problem::http_codes::OVERLOADED,
+            format!(
+                "{} reads of past moments are running or waiting, the limit; \
+                 retry shortly (live reads are not limited by this)",
+                app.limits.as_of_reads
+            ),
+        )
+    })?;
+    let fold_permit = app
+        .as_of_folds
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Problem::internal("the service is stopping"))?;
     tokio::task::spawn_blocking(move || {
-        if is_live {
-            return live_read(&app, f);
+        let _held = (place, fold_permit);
+        // The fold of a request ahead in the queue may be this one's.
+        if let Some(folded) = cached_fold(&app, &as_of) {
+            return read_folded(&folded, f);
         }
-        let _fold_permit = fold_permit;
         let size = app.ledger.head().size;
-        let cached = app
-            .as_of_cache
-            .lock()
-            .ok()
-            .and_then(|c| c.clone())
-            .filter(|(a, s, _)| same_as_of(a, &as_of) && *s == size)
-            .map(|(_, _, f)| f);
-        let folded: Arc<Folded> = match cached {
-            Some(f) => f,
-            None => {
-                let f = Arc::new(crate::reads::fold(app.ledger.dir(), as_of).map_err(|e| {
-                    // A moment the ledger cannot show is the client's to
-                    // fix; trouble reading the log is not theirs to see.
-                    if e.is_request_error() {
-                        Problem::bad_request(e.to_string())
-                    } else {
-                        Problem::internal(e.to_string())
-                    }
-                })?);
-                if let Ok(mut c) = app.as_of_cache.lock() {
-                    *c = Some((as_of, size, f.clone()));
+        let folded = Arc::new(
+            crate::reads::fold_durable(app.ledger.dir(), as_of, size).map_err(|e| {
+                // A moment the ledger cannot show is the client's to fix;
+                // trouble reading the log is not theirs to see.
+                if e.is_request_error() {
+                    Problem::bad_request(e.to_string())
+                } else {
+                    Problem::internal(e.to_string())
                 }
-                f
-            }
-        };
-        let ctx = Ctx {
-            size: folded.size,
-            last_recorded_at: folded.last_recorded_at,
-            checkpoint: folded.checkpoint.clone(),
-        };
-        f(&folded.model, &ctx).map(|t| (t, ctx))
+            })?,
+        );
+        if let Ok(mut c) = app.as_of_cache.lock() {
+            *c = Some((as_of, size, folded.clone()));
+        }
+        read_folded(&folded, f)
     })
     .await
     .map_err(blocking_err)?
+}
+
+/// The cached fold of `as_of`, if it was made at the ledger's current size.
+fn cached_fold(app: &AppState, as_of: &AsOf) -> Option<Arc<Folded>> {
+    let size = app.ledger.head().size;
+    app.as_of_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.clone())
+        .filter(|(a, s, _)| same_as_of(a, as_of) && *s == size)
+        .map(|(_, _, f)| f)
+}
+
+fn read_folded<T, F>(folded: &Folded, f: F) -> Result<(T, Ctx), Problem>
+where
+    F: FnOnce(&Model, &Ctx) -> Result<T, Problem>,
+{
+    let ctx = Ctx {
+        size: folded.size,
+        last_recorded_at: folded.last_recorded_at,
+        checkpoint: folded.checkpoint.clone(),
+    };
+    f(&folded.model, &ctx).map(|t| (t, ctx))
 }
 
 /// Runs `f` on the live model (every acknowledged record).

@@ -54,6 +54,13 @@ pub struct Limits {
     /// hold no request permit and have no time limit, so they have their
     /// own caps.
     pub streams_max: usize,
+    /// As-of reads (folds of the log as it stood at a past moment) admitted
+    /// at once: the one fold that runs and those waiting for it. More get
+    /// 503 `overloaded` at once, so that as-of reads, which anyone may ask
+    /// of the public dashboard, cannot hold the request places live reads
+    /// need. A moment already folded is answered from the cache without a
+    /// place.
+    pub as_of_reads: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +75,7 @@ impl Default for Limits {
             body_timeout_ms: 5_000,
             sessions_max: 10_000,
             streams_max: 64,
+            as_of_reads: 8,
         }
     }
 }
@@ -140,6 +148,7 @@ pub fn settings(args: &ServeArgs) -> Result<Settings> {
         || limits.batch_items == 0
         || limits.concurrent_requests == 0
         || limits.streams_max == 0
+        || limits.as_of_reads == 0
     {
         bail!("limits must be positive");
     }
@@ -183,6 +192,8 @@ pub struct App {
     pub as_of_cache: Mutex<Option<(crate::reads::AsOf, u64, Arc<crate::reads::Folded>)>>,
     /// As-of folds running at once (one: see `api::read_on`).
     pub as_of_folds: Arc<tokio::sync::Semaphore>,
+    /// As-of reads running or waiting for the fold (`limits.as_of_reads`).
+    pub as_of_reads: Arc<tokio::sync::Semaphore>,
     /// Open public checkpoint streams (`limits.streams_max`).
     pub streams: Arc<tokio::sync::Semaphore>,
     /// Open auditors' record streams (`limits.streams_max` more).
@@ -439,6 +450,7 @@ pub async fn start(
     }
     let ledger = Arc::new(ledger);
     let streams_max = limits.streams_max;
+    let as_of_reads = limits.as_of_reads;
     let h = ledger.head();
     let (tx, rx) = tokio::sync::watch::channel((h.size, h.checkpoint.clone()));
     let stopping = Arc::new(tokio::sync::Notify::new());
@@ -453,6 +465,7 @@ pub async fn start(
         heads: rx,
         as_of_cache: Mutex::new(None),
         as_of_folds: Arc::new(tokio::sync::Semaphore::new(1)),
+        as_of_reads: Arc::new(tokio::sync::Semaphore::new(as_of_reads)),
         streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
         record_streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
         request_ids: AtomicU64::new(0),

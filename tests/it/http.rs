@@ -558,6 +558,91 @@ fn post_batch(s: &Served, body: &[u8]) -> Vec<Value> {
 }
 
 #[test]
+fn a_moment_inside_a_batch_just_appended_is_read_at_once() {
+    let s = Served::new(Limits::default());
+    let before = s.size();
+    let mut body = Vec::new();
+    for i in 0..50 {
+        body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body(&format!("moment-body-{i}"))));
+        body.push(b'\n');
+    }
+    assert!(post_batch(&s, &body)
+        .iter()
+        .all(|l| l["receipt"].is_object()));
+    // At once: the server is the writer and knows what is durable; the
+    // marker it publishes for other processes may lag by 50 ms.
+    let asked = before + 20;
+    let r = get(
+        s.addr,
+        &format!("/v1/cases?as_of_seq={asked}"),
+        Some(&s.supervisor),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["as_of_seq"], asked);
+    // No checkpoint has exactly that size: the batch's covers it.
+    assert_eq!(v["checkpoint"]["size"], before + 50, "{v}");
+}
+
+#[test]
+fn reads_of_past_moments_wait_in_a_bounded_queue() {
+    let s = Served::new(Limits {
+        as_of_reads: 1,
+        ..Limits::default()
+    });
+    // Enough records that a fold takes a while.
+    let mut body = Vec::new();
+    for i in 0..400 {
+        body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body(&format!("fold-body-{i}"))));
+        body.push(b'\n');
+    }
+    assert!(post_batch(&s, &body)
+        .iter()
+        .all(|l| l["receipt"].is_object()));
+    let size = s.size();
+    // Many past moments asked at once: one fold runs, one place in all, so
+    // the others are refused at once rather than holding request places.
+    let start = std::sync::Arc::new(std::sync::Barrier::new(24));
+    let asks: Vec<_> = (0..24u64)
+        .map(|i| {
+            let (addr, token, start) = (s.addr, s.supervisor.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                get(
+                    addr,
+                    &format!("/v1/cases?as_of_seq={}", size - 1 - i),
+                    Some(&token),
+                )
+            })
+        })
+        .collect();
+    let answers: Vec<Resp> = asks.into_iter().map(|t| t.join().unwrap()).collect();
+    let mut refused = 0;
+    for r in &answers {
+        if r.status == 503 {
+            let p = r.problem(503, "overloaded");
+            assert!(
+                p["detail"].as_str().unwrap().contains("past moments"),
+                "{p}"
+            );
+            refused += 1;
+        } else {
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+    assert!(
+        refused > 0,
+        "24 folds asked at once with one place: none refused"
+    );
+    assert!(refused < 24, "the first fold asked is admitted");
+    // Live reads are not limited by it; a moment already folded is answered
+    // from the cache.
+    assert_eq!(get(s.addr, "/v1/cases", Some(&s.supervisor)).status, 200);
+    let again = format!("/v1/cases?as_of_seq={}", size - 1);
+    assert_eq!(get(s.addr, &again, Some(&s.supervisor)).status, 200);
+}
+
+#[test]
 fn writes_return_receipts_and_a_retry_is_safe() {
     let s = Served::new(Limits::default());
     let before = s.size();
