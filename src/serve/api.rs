@@ -64,12 +64,12 @@ pub const ROUTES: &[RouteDoc] = &[
     RouteDoc { method: "get", path: "/v1/tail/records", summary: "Server-sent events: each new record (leaf bytes).", access: Access::Needs(Role::Auditor), query: &[("from", "first seq (default: the current size)")] },
     RouteDoc { method: "get", path: "/v1/cases", summary: "Cases, filtered and paged.", access: Access::Needs(Role::Supervisor), query: &[("city", "city id or name"), ("state", "case state"), ("overdue", "true: only cases with an open obligation past due"), ("category", "complaint category"), ("body", "responsible body"), ("page", "1-based page"), ("per_page", "items per page"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/v1/cases/{id}", summary: "One case with its deadlines, overdue flags and timeline.", access: Access::Needs(Role::Supervisor), query: READ },
-    RouteDoc { method: "get", path: "/v1/promises", summary: "The promise ledger.", access: Access::Needs(Role::Supervisor), query: &[("status", "overdue | breached | disputed"), ("body", "the body bound"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
-    RouteDoc { method: "get", path: "/v1/inspections", summary: "The inspection registry with its flags.", access: Access::Needs(Role::Supervisor), query: &[("flagged", "true: only flagged inspections"), ("as_of_seq", ""), ("as_of", "")] },
+    RouteDoc { method: "get", path: "/v1/promises", summary: "The promise ledger, paged.", access: Access::Needs(Role::Supervisor), query: &[("status", "overdue | breached | disputed"), ("body", "the body bound"), ("page", "1-based page"), ("per_page", "items per page"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
+    RouteDoc { method: "get", path: "/v1/inspections", summary: "The inspection registry with its flags, paged.", access: Access::Needs(Role::Supervisor), query: &[("flagged", "true: only flagged inspections"), ("page", "1-based page"), ("per_page", "items per page"), ("as_of_seq", ""), ("as_of", "")] },
     RouteDoc { method: "get", path: "/v1/cities/{city}", summary: "A city's accountability record over a period.", access: Access::Needs(Role::Supervisor), query: &[("from", "first day (default 1 January of the latest year)"), ("to", "last day (default 31 December)"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/v1/ranking", summary: "The cities ranked on the evaluation of a year (public at / on the dashboard).", access: Access::Needs(Role::Supervisor), query: &[("year", "the year"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/v1/enterprises/{id}", summary: "An enterprise's cases, the promises made to it and the inspections it received.", access: Access::Needs(Role::Supervisor), query: READ },
-    RouteDoc { method: "get", path: "/v1/projects", summary: "Signed investment projects (R20–R21): status, furthest progress, planned and arrived funds.", access: Access::Needs(Role::Supervisor), query: &[("city", "city id or name"), ("from", "signed on or after this day"), ("to", "signed on or before this day"), ("as_of_seq", ""), ("as_of", "")] },
+    RouteDoc { method: "get", path: "/v1/projects", summary: "Signed investment projects (R20–R21): status, furthest progress, planned and arrived funds; paged.", access: Access::Needs(Role::Supervisor), query: &[("city", "city id or name"), ("from", "signed on or after this day"), ("to", "signed on or before this day"), ("page", "1-based page"), ("per_page", "items per page"), ("as_of_seq", ""), ("as_of", "")] },
     RouteDoc { method: "get", path: "/v1/rules", summary: "Each row of DOMAIN.md's rule table with the evidence that it fired: flags, measures and records in the ledger, and the refusals this server answered.", access: Access::Needs(Role::Supervisor), query: &[("year", "evaluation year for R22–R25 (default: the latest recorded)"), ("as_of_seq", ""), ("as_of", ""), ("at", "")] },
     RouteDoc { method: "get", path: "/open311/v2/services.json", summary: "Open311 GeoReport v2: complaint categories as services.", access: Access::Public, query: &[] },
     RouteDoc { method: "get", path: "/open311/v2/requests.json", summary: "Open311 GeoReport v2: cases as service requests (no complainant identity, no amounts).", access: Access::Public, query: &[("status", "open | closed"), ("service_code", "category"), ("page", ""), ("page_size", "")] },
@@ -111,9 +111,81 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
 pub fn routes() -> Router<AppState> {
     let mut r = Router::new();
     for d in ROUTES {
-        r = r.route(d.path, handler(d.method, d.path));
+        let mut h = handler(d.method, d.path);
+        // Open311 clients send the standard's parameters we do not serve
+        // (jurisdiction_id, api_key); our own API refuses what it would
+        // otherwise silently ignore (a misspelt filter answers everything).
+        if d.path.starts_with("/v1/") {
+            h = h.layer(axum::middleware::from_fn(
+                move |req: Request, next: axum::middleware::Next| known_query(d, req, next),
+            ));
+        }
+        r = r.route(d.path, h);
     }
     r
+}
+
+/// Refuses a request whose query names a parameter the route does not take
+/// (400 `bad_request`, naming it and those the route takes). A route that
+/// reads as of a moment lets all of `as_of_seq`, `as_of` and `at` through:
+/// its handler says which of them do not apply to it.
+async fn known_query(d: &'static RouteDoc, req: Request, next: axum::middleware::Next) -> Response {
+    let takes_read = d.query.iter().any(|(n, _)| *n == "as_of_seq");
+    let known = |name: &str| {
+        d.query.iter().any(|(n, _)| *n == name)
+            || (takes_read && READ.iter().any(|(n, _)| *n == name))
+    };
+    let unknown = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| query_name(pair.split('=').next().unwrap_or("")))
+            .find(|name| !name.as_deref().is_some_and(known))
+    });
+    let Some(name) = unknown else {
+        return next.run(req).await;
+    };
+    let named = match name {
+        Some(n) => format!("{n:?}"),
+        None => "whose name is not UTF-8 text".to_string(),
+    };
+    let takes: Vec<&str> = d.query.iter().map(|(n, _)| *n).collect();
+    let detail = if takes.is_empty() {
+        format!(
+            "unknown query parameter {named}: {} {} takes none",
+            d.method.to_uppercase(),
+            d.path
+        )
+    } else {
+        format!(
+            "unknown query parameter {named}: {} {} takes {}",
+            d.method.to_uppercase(),
+            d.path,
+            takes.join(", ")
+        )
+    };
+    Problem::bad_request(detail).into_response()
+}
+
+/// A query parameter's name, percent- and plus-decoded; None when it is not
+/// UTF-8 or its escapes are broken.
+fn query_name(raw: &str) -> Option<String> {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = b.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 // -- authentication --------------------------------------------------------
@@ -1010,6 +1082,50 @@ fn page_skip(page: Option<usize>, size: usize) -> Result<(usize, usize), Problem
     Ok((page, skip))
 }
 
+/// The page of a list a query asks for: `page` (from 1) of `per_page`
+/// items (default 50, at most `limits.page_max`).
+struct Paging {
+    page: usize,
+    per_page: usize,
+    skip: usize,
+}
+
+impl Paging {
+    fn new(
+        app: &AppState,
+        page: Option<usize>,
+        per_page: Option<usize>,
+    ) -> Result<Paging, Problem> {
+        let per_page = per_page.unwrap_or(50);
+        if per_page == 0 || per_page > app.limits.page_max {
+            return Err(Problem::bad_request(format!(
+                "per_page must be 1..={}",
+                app.limits.page_max
+            )));
+        }
+        let (page, skip) = page_skip(page, per_page)?;
+        Ok(Paging {
+            page,
+            per_page,
+            skip,
+        })
+    }
+
+    /// `{"page", "per_page", "total", "items"}`: the page of `items`, with
+    /// how many there are in all.
+    fn of<T: serde::Serialize>(&self, items: impl IntoIterator<Item = T>) -> Value {
+        let mut total = 0usize;
+        let mut shown = Vec::new();
+        for item in items {
+            if total >= self.skip && shown.len() < self.per_page {
+                shown.push(serde_json::to_value(item).unwrap_or_default());
+            }
+            total += 1;
+        }
+        json!({"page": self.page, "per_page": self.per_page, "total": total, "items": shown})
+    }
+}
+
 fn state_name(s: CaseState) -> String {
     match serde_json::to_value(s) {
         Ok(Value::String(s)) => s,
@@ -1024,14 +1140,11 @@ async fn cases(
 ) -> Result<Response, Problem> {
     require(&app, &headers, Role::Supervisor)?;
     let Query(q) = q.map_err(query_err)?;
-    let per_page = q.per_page.unwrap_or(50);
-    if per_page == 0 || per_page > app.limits.page_max {
-        return Err(Problem::bad_request(format!(
-            "per_page must be 1..={}",
-            app.limits.page_max
-        )));
-    }
-    let (page, skip) = page_skip(q.page, per_page)?;
+    let Paging {
+        page,
+        per_page,
+        skip,
+    } = Paging::new(&app, q.page, q.per_page)?;
     let state = q
         .state
         .as_deref()
@@ -1175,6 +1288,10 @@ async fn case(
 struct PromisesQ {
     status: Option<String>,
     body: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    page: Option<usize>,
+    #[serde(default, deserialize_with = "lenient")]
+    per_page: Option<usize>,
     #[serde(flatten)]
     read: ReadQ,
 }
@@ -1199,16 +1316,13 @@ async fn promises(
         }
     };
     let body = q.body.as_deref().map(|b| id_of("body", b)).transpose()?;
+    let paging = Paging::new(&app, q.page, q.per_page)?;
     let read = q.read.clone();
     let app2 = app.clone();
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
         let at = at_or(&read, ctx.last_recorded_at)?;
         let rows = views::promise_list(m, &app2.calendar, status, body.as_ref(), at);
-        Ok(ctx.envelope(
-            &at,
-            "promises",
-            serde_json::to_value(rows).unwrap_or_default(),
-        ))
+        Ok(ctx.envelope(&at, "promises", paging.of(rows)))
     })
     .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -1218,6 +1332,10 @@ async fn promises(
 struct InspectionsQ {
     #[serde(default, deserialize_with = "lenient")]
     flagged: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    page: Option<usize>,
+    #[serde(default, deserialize_with = "lenient")]
+    per_page: Option<usize>,
     #[serde(flatten)]
     read: ReadQ,
 }
@@ -1231,13 +1349,10 @@ async fn inspections(
     let Query(q) = q.map_err(query_err)?;
     no_at(&q.read, "inspections")?;
     let flagged = q.flagged.unwrap_or(false);
+    let paging = Paging::new(&app, q.page, q.per_page)?;
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
         let rows = views::inspection_list(m, flagged);
-        Ok(ctx.envelope(
-            &ctx.last_recorded_at,
-            "inspections",
-            serde_json::to_value(rows).unwrap_or_default(),
-        ))
+        Ok(ctx.envelope(&ctx.last_recorded_at, "inspections", paging.of(rows)))
     })
     .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -1376,6 +1491,10 @@ struct ProjectsQ {
     city: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    page: Option<usize>,
+    #[serde(default, deserialize_with = "lenient")]
+    per_page: Option<usize>,
     #[serde(flatten)]
     read: ReadQ,
 }
@@ -1395,7 +1514,7 @@ async fn projects(
     let (from, to) = (date("from", &q.from)?, date("to", &q.to)?);
     no_at(&q.read, "projects")?;
     let city = q.city.clone();
-    let page_max = app.limits.page_max;
+    let paging = Paging::new(&app, q.page, q.per_page)?;
     let (v, _) = with_read(&app, &q.read, move |m, ctx| {
         let city = match city.as_deref() {
             Some(c) => {
@@ -1403,19 +1522,13 @@ async fn projects(
             }
             None => None,
         };
-        let rows: Vec<_> = m
+        let rows = m
             .projects
             .values()
             .filter(|p| city.as_ref().is_none_or(|c| &p.city == c))
             .filter(|p| from.is_none_or(|d| p.signed.date() >= d))
-            .filter(|p| to.is_none_or(|d| p.signed.date() <= d))
-            .take(page_max)
-            .collect();
-        Ok(ctx.envelope(
-            &ctx.last_recorded_at,
-            "projects",
-            serde_json::to_value(rows).unwrap_or_default(),
-        ))
+            .filter(|p| to.is_none_or(|d| p.signed.date() <= d));
+        Ok(ctx.envelope(&ctx.last_recorded_at, "projects", paging.of(rows)))
     })
     .await?;
     Ok(json_response(StatusCode::OK, &v))

@@ -412,34 +412,51 @@ async fn overdue(
         headers,
         q,
         |app, m, _, at| {
-            let cases: Vec<views::CaseView> = m
+            // Each list shows at most page_max rows and says how many
+            // there are in all (the API pages through them).
+            let shown = app.limits.page_max;
+            let mut cases: Vec<views::CaseView> = Vec::new();
+            let mut cases_total = 0usize;
+            for v in m
                 .cases
                 .keys()
                 .filter_map(|id| views::case_view(m, &app.calendar, id, at))
                 .filter(|v| !v.overdue.is_empty())
-                .take(app.limits.page_max)
-                .collect();
-            let promises: Vec<views::PromiseLine> = views::promise_list(
+            {
+                if cases.len() < shown {
+                    cases.push(v);
+                }
+                cases_total += 1;
+            }
+            let all_promises = views::promise_list(
                 m,
                 &app.calendar,
                 Some(views::PromiseQuery::Overdue),
                 None,
                 at,
-            )
-            .into_iter()
-            .map(|p| views::PromiseLine {
-                id: p.id,
-                body: p.body,
-                body_bound_today: p.body_bound_today,
-                status: p.status,
-                due: p.due,
-                due_unknown: p.due_unknown,
-                compensation_paid: p.compensation_paid,
-            })
-            .collect();
-            Ok(("逾期 overdue".to_string(), (cases, promises)))
+            );
+            let promises_total = all_promises.len();
+            let promises: Vec<views::PromiseLine> = all_promises
+                .into_iter()
+                .take(shown)
+                .map(|p| views::PromiseLine {
+                    id: p.id,
+                    body: p.body,
+                    body_bound_today: p.body_bound_today,
+                    status: p.status,
+                    due: p.due,
+                    due_unknown: p.due_unknown,
+                    compensation_paid: p.compensation_paid,
+                })
+                .collect();
+            Ok((
+                "逾期 overdue".to_string(),
+                (cases, cases_total, promises, promises_total),
+            ))
         },
-        |p, (cases, promises)| html::overdue(p, cases, promises),
+        |p, (cases, cases_total, promises, promises_total)| {
+            html::overdue(p, (cases, *cases_total), (promises, *promises_total))
+        },
     )
     .await
 }

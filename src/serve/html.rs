@@ -590,12 +590,31 @@ fn promise_rows(b: &mut String, promises: &[PromiseLine]) {
 const PROMISE_HEAD: &str = "<thead><tr><th scope=\"col\">承诺 promise</th><th scope=\"col\">作出机关 body</th><th scope=\"col\">现承担机关 bound today</th><th scope=\"col\">状态 status</th><th scope=\"col\">期限 due</th><th scope=\"col\" class=\"num\">已付补偿 compensation paid</th></tr></thead>";
 
 /// Overdue cases and overdue promises (supervisors).
-pub fn overdue(page: &Page, cases: &[CaseView], promises: &[PromiseLine]) -> String {
+/// A list's count for its caption: all of it, or how many of how many are
+/// shown and where the rest are.
+fn shown_of(shown: usize, total: usize, rest: &str) -> String {
+    if shown == total {
+        total.to_string()
+    } else {
+        format!(
+            "{total}; the first {shown} shown, all of them paged by the API: <code>GET {}</code>",
+            esc(rest)
+        )
+    }
+}
+
+/// The overdue cases and promises; each list is given with how many there
+/// are in all (the page shows at most the page limit of each).
+pub fn overdue(
+    page: &Page,
+    (cases, cases_total): (&[CaseView], usize),
+    (promises, promises_total): (&[PromiseLine], usize),
+) -> String {
     let mut b = String::new();
     let _ = writeln!(
         b,
         "<table id=\"overdue-cases\">\n<caption>逾期案件 overdue cases ({})</caption>",
-        cases.len()
+        shown_of(cases.len(), cases_total, "/v1/cases?overdue=true")
     );
     b.push_str("<thead><tr><th scope=\"col\">案件 case</th><th scope=\"col\">企业 enterprise</th><th scope=\"col\">城市 city</th><th scope=\"col\">责任机关 responsible</th><th scope=\"col\">受理日期 filed</th><th scope=\"col\">答复期限 reply due</th><th scope=\"col\">结果期限 result due</th><th scope=\"col\">逾期 overdue</th></tr></thead>\n<tbody>\n");
     if cases.is_empty() {
@@ -620,7 +639,7 @@ pub fn overdue(page: &Page, cases: &[CaseView], promises: &[PromiseLine]) -> Str
     let _ = writeln!(
         b,
         "<table id=\"overdue-promises\">\n<caption>逾期承诺 overdue promises ({})</caption>\n{PROMISE_HEAD}\n<tbody>",
-        promises.len()
+        shown_of(promises.len(), promises_total, "/v1/promises?status=overdue")
     );
     promise_rows(&mut b, promises);
     b.push_str("</tbody>\n</table>\n");
@@ -980,6 +999,22 @@ mod tests {
     }
 
     #[test]
+    fn an_overdue_list_cut_at_the_page_limit_says_how_many_there_are() {
+        let cases = [case_view("c1"), case_view("c2")];
+        let all = overdue(&page(), (&cases, 2), (&[], 0));
+        assert!(all.contains("overdue cases (2)</caption>"), "{all}");
+        assert!(all.contains("overdue promises (0)</caption>"), "{all}");
+        let cut = overdue(&page(), (&cases, 1234), (&[], 0));
+        assert!(
+            cut.contains(
+                "overdue cases (1234; the first 2 shown, all of them paged by the API: \
+                 <code>GET /v1/cases?overdue=true</code>)</caption>"
+            ),
+            "{cut}"
+        );
+    }
+
+    #[test]
     fn esc_escapes_markup_and_quotes() {
         assert_eq!(
             esc(r#"<a href="x">'&'</a>"#),
@@ -1049,7 +1084,7 @@ mod tests {
             checkpoint_size: 9,
             ..page()
         };
-        let html = overdue(&p, &[case_view("c/1")], &[]);
+        let html = overdue(&p, (&[case_view("c/1")], 1), (&[], 0));
         assert!(html.contains("action=\"/logout\""));
         assert!(html.contains("id=\"overdue-cases\"") && html.contains("id=\"overdue-promises\""));
         assert!(html.contains("href=\"/case/c%2F1?as_of=2006-04-01%22%3E%3Cscript%3E\""));

@@ -82,8 +82,24 @@ fn the_demo_serves_the_seed_figures_and_every_rule_fires() {
         t,
     )
     .json();
-    let expo = expo["projects"].as_array().unwrap();
+    assert_eq!(expo["projects"]["total"], 14, "{expo}");
+    let expo = expo["projects"]["items"].as_array().unwrap();
     assert_eq!(expo.len(), 14);
+    // Paged: page 3 of 5 a page holds the last 4, in the same order.
+    let third = get(
+        a,
+        "/v1/projects?city=xiangtan&from=2006-09-01&to=2006-09-30&per_page=5&page=3",
+        t,
+    )
+    .json();
+    assert_eq!(third["projects"]["total"], 14, "{third}");
+    assert_eq!(
+        third["projects"]["items"].as_array().unwrap()[..],
+        expo[10..]
+    );
+    let too_many = get(a, "/v1/projects?per_page=501", t);
+    assert_eq!(too_many.status, 400, "{}", too_many.text());
+    assert!(too_many.text().contains("per_page must be 1..=500"));
     assert!(expo.iter().all(|p| p["status"] == "performed"), "{expo:?}");
     // The 8 Pan-Pearl River projects all started, 23,000 of 97,000 万元 arrived.
     let ppr =

@@ -332,14 +332,14 @@ fn every_endpoint_answers_with_what_it_documents() {
     // `flagged_inspections_and_their_derived_cases_are_served` for content).
     let promises = get(s.addr, "/v1/promises", sup).json();
     assert_eq!(
-        promises["promises"].as_array().map(Vec::len),
+        promises["promises"]["items"].as_array().map(Vec::len),
         Some(0),
         "{promises}"
     );
     assert_eq!(promises["as_of_seq"], size);
     let insp = get(s.addr, "/v1/inspections?flagged=true", sup).json();
     assert_eq!(
-        insp["inspections"].as_array().map(Vec::len),
+        insp["inspections"]["items"].as_array().map(Vec::len),
         Some(0),
         "{insp}"
     );
@@ -518,7 +518,10 @@ fn flagged_inspections_and_their_derived_cases_are_served() {
     let (rt, running) = serve(&f.data(), Limits::default());
     let addr = running.addr;
     let insp = get(addr, "/v1/inspections?flagged=true", Some(&token)).json();
-    let list = insp["inspections"].as_array().expect("inspections");
+    let list = insp["inspections"]["items"]
+        .as_array()
+        .expect("inspections");
+    assert_eq!(insp["inspections"]["total"], 1, "{insp}");
     assert_eq!(list.len(), 1, "{insp}");
     assert!(list[0].to_string().contains("unapproved"), "{insp}");
     let cases = get(addr, "/v1/cases", Some(&token)).json();
@@ -555,6 +558,48 @@ fn post_batch(s: &Served, body: &[u8]) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+#[test]
+fn unknown_query_parameters_are_refused_by_name() {
+    let s = Served::new(Limits::default());
+    let sup = Some(s.supervisor.as_str());
+    // A misspelt filter would otherwise answer every case.
+    let p = get(s.addr, "/v1/cases?stat=filed", sup).problem(400, "bad_request");
+    let d = p["detail"].as_str().unwrap();
+    assert!(d.contains("unknown query parameter \"stat\""), "{d}");
+    assert!(
+        d.contains("GET /v1/cases takes city, state, overdue"),
+        "{d}"
+    );
+    let p = get(s.addr, "/v1/checkpoint?size=3", None).problem(400, "bad_request");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("GET /v1/checkpoint takes none"),
+        "{p}"
+    );
+    let p = get(s.addr, "/v1/cases?%FF=1", sup).problem(400, "bad_request");
+    assert!(p["detail"].as_str().unwrap().contains("not UTF-8"), "{p}");
+    // Known names, escaped or not, and empty pairs pass.
+    assert_eq!(
+        get(s.addr, "/v1/cases?st%61te=filed&&page=1", sup).status,
+        200
+    );
+    // A route read as of a moment lets `at` through to say it does not apply.
+    let p = get(s.addr, "/v1/inspections?at=2006-05-01T00:00:00Z", sup).problem(400, "bad_request");
+    assert!(
+        p["detail"].as_str().unwrap().contains("at does not apply"),
+        "{p}"
+    );
+    // Open311 clients send the standard's parameters we do not serve.
+    let r = get(
+        s.addr,
+        "/open311/v2/requests.json?jurisdiction_id=hunan",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
 }
 
 #[test]
