@@ -614,7 +614,9 @@ pub fn canonical_simple_members<'a>(input: &'a [u8], members: &mut Members<'a>) 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Member<'a> {
     /// 1 for the members of the outermost object, 2 for those of an object
-    /// that is one of its values (or in one of its arrays).
+    /// that is one of its values. An array counts as a level too: the
+    /// members of an object inside an array that is a value of the
+    /// outermost object are at depth 3, and are not listed.
     pub depth: u8,
     /// The member's name (ASCII).
     pub name: &'a [u8],
@@ -1873,7 +1875,8 @@ mod tests {
                 (1, "h", r#""plain""#, false),
             ]
         );
-        // `e` is three levels deep (inside an array inside `b`): not listed.
+        // `e` is at depth 4 (`b`'s object is 2, the array `d` 3, the object
+        // in it 4): not listed.
         let top: Vec<_> = m.at(1).expect("all found").collect();
         assert_eq!(top.len(), 3);
         assert_eq!(top[2].plain_str(t), Some("plain"));
@@ -1881,6 +1884,16 @@ mod tests {
         assert_eq!(inner[0].plain_str(t), None, "escaped");
         assert_eq!(inner[2].int(t), Some(-7));
         assert_eq!(top[1].int(t), None, "an object is not an integer");
+        // An array is a level: the object in `a`'s array is at depth 3.
+        let arr = r#"{"a":[{"b":1}]}"#;
+        let t = canonical_simple_members(arr.as_bytes(), &mut m).expect("canonical");
+        let names: Vec<_> = m
+            .list()
+            .expect("all found")
+            .iter()
+            .map(|m| (m.depth, m.raw(t).unwrap()))
+            .collect();
+        assert_eq!(names, [(1, r#"[{"b":1}]"#)]);
         let many: String = (0..=MEMBERS_MAX)
             .map(|i| format!("\"k{i:03}\":{i}"))
             .collect::<Vec<_>>()
