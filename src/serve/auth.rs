@@ -4,8 +4,11 @@
 //!
 //! A token is `lt1.<id>.<secret>`: the id (12 hex characters) finds the
 //! entry, the SHA-256 of the whole token must equal the stored hash. The
-//! store is re-read when its modification time changes, so a revocation
-//! takes effect on the next request without restarting the server.
+//! store is re-read when its file changes (modification time, inode or
+//! length), and on every request while its modification time is less than
+//! 2 s older than the copy held (a change in the same clock tick keeps the
+//! time), so a revocation takes effect on the next request without
+//! restarting the server.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -215,17 +218,56 @@ pub enum Refusal {
     Revoked,
 }
 
+/// One version of the store file: every write renames a new file into
+/// place (a new inode, mostly), and a revocation also changes its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    mtime: SystemTime,
+    ino: u64,
+    len: u64,
+}
+
+impl Stamp {
+    fn of(p: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(p).ok()?;
+        Some(Stamp {
+            mtime: m.modified().ok()?,
+            ino: m.ino(),
+            len: m.len(),
+        })
+    }
+}
+
+/// How long after a file's modification time a copy of it read is not
+/// trusted: a change in the same tick of the file system's clock (coarse:
+/// milliseconds on ext4, 2 s on some) can keep the modification time, so
+/// within this window the store is read again on each request (as git
+/// treats "racily clean" files).
+const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+struct Cached {
+    stamp: Option<Stamp>,
+    /// When the copy was read (taken before the read).
+    loaded_at: SystemTime,
+    entries: Vec<Entry>,
+}
+
 /// The token store as the server sees it: reloaded when the file changes.
 pub struct Tokens {
     dir: PathBuf,
-    cache: Mutex<(Option<SystemTime>, Vec<Entry>)>,
+    cache: Mutex<Cached>,
 }
 
 impl Tokens {
     pub fn new(dir: &Path) -> Tokens {
         Tokens {
             dir: dir.to_path_buf(),
-            cache: Mutex::new((None, Vec::new())),
+            cache: Mutex::new(Cached {
+                stamp: None,
+                loaded_at: SystemTime::UNIX_EPOCH,
+                entries: Vec::new(),
+            }),
         }
     }
 
@@ -239,15 +281,24 @@ impl Tokens {
             .strip_prefix("lt1.")
             .and_then(|r| r.split('.').next())
             .ok_or(Refusal::Unknown)?;
-        let mtime = std::fs::metadata(path(&self.dir))
-            .and_then(|m| m.modified())
-            .ok();
+        let stamp = Stamp::of(&path(&self.dir));
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.0 != mtime || mtime.is_none() {
-            *cache = (mtime, load(&self.dir).unwrap_or_default());
+        let trusted = stamp.is_some_and(|s| {
+            cache.stamp == Some(s)
+                && s.mtime
+                    .checked_add(RACY)
+                    .is_some_and(|t| t <= cache.loaded_at)
+        });
+        if !trusted {
+            let loaded_at = SystemTime::now();
+            *cache = Cached {
+                stamp,
+                loaded_at,
+                entries: load(&self.dir).unwrap_or_default(),
+            };
         }
         let e = cache
-            .1
+            .entries
             .iter()
             .find(|e| e.id == id)
             .ok_or(Refusal::Unknown)?;
@@ -303,6 +354,34 @@ mod tests {
         assert_eq!(load(d).unwrap().len(), 1);
         std::fs::write(d.join(TOKENS_FILE), b"{").unwrap();
         assert!(matches!(load(d), Err(TokenStoreError::Malformed { .. })));
+    }
+
+    /// A revocation is seen on the next check even when the store's new
+    /// file keeps the old modification time (a change in the same tick of
+    /// a coarse file-system clock), recent or not.
+    #[test]
+    fn a_revocation_is_seen_even_in_the_same_clock_tick() {
+        use std::time::{Duration, SystemTime};
+        let set_mtime = |d: &Path, t: SystemTime| {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(d.join(TOKENS_FILE))
+                .unwrap();
+            f.set_modified(t).unwrap();
+        };
+        for age in [Duration::ZERO, Duration::from_secs(3600)] {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            std::fs::create_dir(d.join("log")).unwrap();
+            let (token, e) = create(d, Role::Auditor, "audit").unwrap();
+            let t = SystemTime::now() - age;
+            set_mtime(d, t);
+            let tokens = Tokens::new(d);
+            assert_eq!(tokens.check(&token), Ok(Role::Auditor));
+            revoke(d, &e.id).unwrap();
+            set_mtime(d, t);
+            assert_eq!(tokens.check(&token), Err(Refusal::Revoked), "age {age:?}");
+        }
     }
 
     #[test]
