@@ -371,6 +371,19 @@ async fn post_statement(State(app): State<AppState>, req: Request) -> Result<Res
 }
 
 async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
+    // Held while the body is read and appended: it bounds the memory of
+    // batches in flight (each up to batch_body_bytes, copied once).
+    let _place = app.batches.clone().try_acquire_owned().map_err(|_| {
+        app.metrics.rejection(http_codes::OVERLOADED);
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            http_codes::OVERLOADED,
+            format!(
+                "{} batches are being received or appended, the limit; retry shortly",
+                app.limits.batch_requests
+            ),
+        )
+    })?;
     let body = read_body(&app, req, app.limits.batch_body_bytes).await?;
     // Each non-blank line with its 1-based number in the body (blank lines
     // are skipped but counted, so an answer names the line it answers).

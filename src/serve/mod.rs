@@ -61,6 +61,12 @@ pub struct Limits {
     /// need. A moment already folded is answered from the cache without a
     /// place.
     pub as_of_reads: usize,
+    /// Batch requests (`/v1/statements/batch`) received or appended at
+    /// once; more get 503 `overloaded` before their body is read. Each may
+    /// hold its body twice (about 2 × `batch_body_bytes`), so this bounds
+    /// their memory; one writer appends them all, so more at once would
+    /// not append faster.
+    pub batch_requests: usize,
 }
 
 impl Default for Limits {
@@ -76,6 +82,7 @@ impl Default for Limits {
             sessions_max: 10_000,
             streams_max: 64,
             as_of_reads: 8,
+            batch_requests: 4,
         }
     }
 }
@@ -149,6 +156,7 @@ pub fn settings(args: &ServeArgs) -> Result<Settings> {
         || limits.concurrent_requests == 0
         || limits.streams_max == 0
         || limits.as_of_reads == 0
+        || limits.batch_requests == 0
     {
         bail!("limits must be positive");
     }
@@ -194,6 +202,8 @@ pub struct App {
     pub as_of_folds: Arc<tokio::sync::Semaphore>,
     /// As-of reads running or waiting for the fold (`limits.as_of_reads`).
     pub as_of_reads: Arc<tokio::sync::Semaphore>,
+    /// Batch requests being received or appended (`limits.batch_requests`).
+    pub batches: Arc<tokio::sync::Semaphore>,
     /// Open public checkpoint streams (`limits.streams_max`).
     pub streams: Arc<tokio::sync::Semaphore>,
     /// Open auditors' record streams (`limits.streams_max` more).
@@ -451,6 +461,7 @@ pub async fn start(
     let ledger = Arc::new(ledger);
     let streams_max = limits.streams_max;
     let as_of_reads = limits.as_of_reads;
+    let batches = limits.batch_requests;
     let h = ledger.head();
     let (tx, rx) = tokio::sync::watch::channel((h.size, h.checkpoint.clone()));
     let stopping = Arc::new(tokio::sync::Notify::new());
@@ -466,6 +477,7 @@ pub async fn start(
         as_of_cache: Mutex::new(None),
         as_of_folds: Arc::new(tokio::sync::Semaphore::new(1)),
         as_of_reads: Arc::new(tokio::sync::Semaphore::new(as_of_reads)),
+        batches: Arc::new(tokio::sync::Semaphore::new(batches)),
         streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
         record_streams: Arc::new(tokio::sync::Semaphore::new(streams_max)),
         request_ids: AtomicU64::new(0),

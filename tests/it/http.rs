@@ -603,6 +603,67 @@ fn unknown_query_parameters_are_refused_by_name() {
 }
 
 #[test]
+fn batches_in_flight_are_bounded() {
+    let s = Served::new(Limits {
+        batch_requests: 1,
+        body_timeout_ms: 30_000,
+        ..Limits::default()
+    });
+    let mut line = s.f.sign(&s.f.registrar, s.f.body("batch-bound-1"));
+    line.push(b'\n');
+    let post = |body: &[u8]| {
+        request(
+            s.addr,
+            "POST",
+            "/v1/statements/batch",
+            &[("Content-Type", "application/x-ndjson")],
+            body,
+        )
+    };
+    // A batch whose body is still arriving holds the one place. Whether its
+    // handler has taken it when the probe comes is a matter of scheduling:
+    // when the probe had the place first (and was answered), try again.
+    let mut held = None;
+    for _ in 0..50 {
+        let mut slow = TcpStream::connect(s.addr).unwrap();
+        write!(
+            slow,
+            "POST /v1/statements/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: {}\r\n\r\n",
+            line.len() + 1000
+        )
+        .unwrap();
+        slow.write_all(&line).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let r = post(&line);
+        if r.status == 503 {
+            held = Some((slow, r));
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let (slow, refused) = held.expect("a batch whose body is arriving holds the place");
+    let p = refused.problem(503, "overloaded");
+    assert!(p["detail"].as_str().unwrap().contains("1 batches"), "{p}");
+    // Single statements are not limited by it.
+    let one = s.f.sign(&s.f.registrar, s.f.body("batch-bound-2"));
+    assert_eq!(s.post("/v1/statements", &one).status, 201);
+    // The place is freed when that client goes.
+    drop(slow);
+    let mut answered = None;
+    for _ in 0..100 {
+        let r = post(&line);
+        if r.status == 200 {
+            answered = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 503, "{}", r.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = answered.expect("the place is freed");
+    assert!(r.text().contains("\"receipt\""), "{}", r.text());
+}
+
+#[test]
 fn a_moment_inside_a_batch_just_appended_is_read_at_once() {
     let s = Served::new(Limits::default());
     let before = s.size();
