@@ -373,15 +373,10 @@ async fn post_statement(State(app): State<AppState>, req: Request) -> Result<Res
 async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
     // Held while the body is read and appended: it bounds the memory of
     // batches in flight (each up to batch_body_bytes, copied once).
-    let _place = app.batches.clone().try_acquire_owned().map_err(|_| {
-        app.metrics.rejection(http_codes::OVERLOADED);
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            http_codes::OVERLOADED,
-            format!(
-                "{} batches are being received or appended, the limit; retry shortly",
-                app.limits.batch_requests
-            ),
+    let _place = take_place(&app, &app.batches, || {
+        format!(
+            "{} batches are being received or appended, the limit; retry shortly",
+            app.limits.batch_requests
         )
     })?;
     let body = read_body(&app, req, app.limits.batch_body_bytes).await?;
@@ -622,22 +617,33 @@ async fn records(
     Ok(resp)
 }
 
+/// A place of `places`, or 503 `overloaded` saying `why` (the limit that was
+/// reached); the place is held until the permit is dropped.
+fn take_place(
+    app: &AppState,
+    places: &Arc<tokio::sync::Semaphore>,
+    why: impl FnOnce() -> String,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
+    places.clone().try_acquire_owned().map_err(|_| {
+        app.metrics.rejection(http_codes::OVERLOADED);
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            http_codes::OVERLOADED,
+            why(),
+        )
+    })
+}
+
 /// A place among the open event streams, or 503 `overloaded`; it is held
 /// until the stream ends.
 fn stream_permit(
     app: &AppState,
     streams: &Arc<tokio::sync::Semaphore>,
 ) -> Result<tokio::sync::OwnedSemaphorePermit, Problem> {
-    streams.clone().try_acquire_owned().map_err(|_| {
-        app.metrics
-            .rejection(super::problem::http_codes::OVERLOADED);
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            super::problem::http_codes::OVERLOADED,
-            format!(
-                "{} event streams of this kind are open, the limit; retry later",
-                app.limits.streams_max
-            ),
+    take_place(app, streams, || {
+        format!(
+            "{} event streams of this kind are open, the limit; retry later",
+            app.limits.streams_max
         )
     })
 }
@@ -937,17 +943,11 @@ where
     // taken before the fold starts and released when it ends, so a request
     // that timed out while its fold runs on does not let another fold start
     // beside it.
-    let place = app.as_of_reads.clone().try_acquire_owned().map_err(|_| {
-        app.metrics
-            .rejection(super::problem::http_codes::OVERLOADED);
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            super::problem::http_codes::OVERLOADED,
-            format!(
-                "{} reads of past moments are running or waiting, the limit; \
-                 retry shortly (live reads are not limited by this)",
-                app.limits.as_of_reads
-            ),
+    let place = take_place(&app, &app.as_of_reads, || {
+        format!(
+            "{} reads of past moments are running or waiting, the limit; \
+             retry shortly (live reads are not limited by this)",
+            app.limits.as_of_reads
         )
     })?;
     let fold_permit = app

@@ -544,6 +544,16 @@ fn flagged_inspections_and_their_derived_cases_are_served() {
     rt.block_on(running.stop()).unwrap();
 }
 
+/// An NDJSON batch of `n` body registrations named `prefix-0`, `prefix-1`, …
+fn registrations(s: &Served, prefix: &str, n: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    for i in 0..n {
+        body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body(&format!("{prefix}-{i}"))));
+        body.push(b'\n');
+    }
+    body
+}
+
 /// Posts an NDJSON batch; its answer, a JSON value per line.
 fn post_batch(s: &Served, body: &[u8]) -> Vec<Value> {
     let r = request(
@@ -667,11 +677,7 @@ fn batches_in_flight_are_bounded() {
 fn a_moment_inside_a_batch_just_appended_is_read_at_once() {
     let s = Served::new(Limits::default());
     let before = s.size();
-    let mut body = Vec::new();
-    for i in 0..50 {
-        body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body(&format!("moment-body-{i}"))));
-        body.push(b'\n');
-    }
+    let body = registrations(&s, "moment-body", 50);
     assert!(post_batch(&s, &body)
         .iter()
         .all(|l| l["receipt"].is_object()));
@@ -697,11 +703,7 @@ fn reads_of_past_moments_wait_in_a_bounded_queue() {
         ..Limits::default()
     });
     // Enough records that a fold takes a while.
-    let mut body = Vec::new();
-    for i in 0..400 {
-        body.extend_from_slice(&s.f.sign(&s.f.registrar, s.f.body(&format!("fold-body-{i}"))));
-        body.push(b'\n');
-    }
+    let body = registrations(&s, "fold-body", 400);
     assert!(post_batch(&s, &body)
         .iter()
         .all(|l| l["receipt"].is_object()));
