@@ -373,7 +373,7 @@ async fn post_statement(State(app): State<AppState>, req: Request) -> Result<Res
 async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Response, Problem> {
     // Held while the body is read and appended: it bounds the memory of
     // batches in flight (each up to batch_body_bytes, copied once).
-    let _place = take_place(&app, &app.batches, || {
+    let place = take_place(&app, &app.batches, || {
         format!(
             "{} batches are being received or appended, the limit; retry shortly",
             app.limits.batch_requests
@@ -409,9 +409,14 @@ async fn post_batch(State(app): State<AppState>, req: Request) -> Result<Respons
     let numbers: Vec<usize> = statements().map(|(i, _)| i + 1).collect();
     let lines: Vec<Vec<u8>> = statements().map(|(_, l)| l.to_vec()).collect();
     let ledger = app.ledger.clone();
-    let results = tokio::task::spawn_blocking(move || ledger.submit_batch(&lines))
-        .await
-        .map_err(blocking_err)?;
+    // The place goes with the work: a client that hangs up (or a request
+    // that times out) drops this handler, not the append running for it.
+    let results = tokio::task::spawn_blocking(move || {
+        let _place = place;
+        ledger.submit_batch(&lines)
+    })
+    .await
+    .map_err(blocking_err)?;
     let mut out = Vec::new();
     for (r, line) in results.into_iter().zip(numbers) {
         let v = match r {

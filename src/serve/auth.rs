@@ -382,6 +382,24 @@ mod tests {
             set_mtime(d, t);
             assert_eq!(tokens.check(&token), Err(Refusal::Revoked), "age {age:?}");
         }
+        // A change in place that keeps the file's inode, length and time
+        // (here a changed hash: the token no longer matches) is seen while
+        // the file is recent, as a change in the same clock tick is.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("log")).unwrap();
+        let (token, e) = create(d, Role::Auditor, "audit").unwrap();
+        let t = SystemTime::now();
+        set_mtime(d, t);
+        let tokens = Tokens::new(d);
+        assert_eq!(tokens.check(&token), Ok(Role::Auditor));
+        let text = std::fs::read_to_string(d.join(TOKENS_FILE)).unwrap();
+        let flipped = if e.sha256.starts_with('0') { "1" } else { "0" };
+        let changed = text.replace(&e.sha256, &format!("{flipped}{}", &e.sha256[1..]));
+        assert_eq!(changed.len(), text.len());
+        std::fs::write(d.join(TOKENS_FILE), changed).unwrap();
+        set_mtime(d, t);
+        assert_eq!(tokens.check(&token), Err(Refusal::Unknown));
     }
 
     #[test]

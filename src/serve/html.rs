@@ -589,7 +589,6 @@ fn promise_rows(b: &mut String, promises: &[PromiseLine]) {
 
 const PROMISE_HEAD: &str = "<thead><tr><th scope=\"col\">承诺 promise</th><th scope=\"col\">作出机关 body</th><th scope=\"col\">现承担机关 bound today</th><th scope=\"col\">状态 status</th><th scope=\"col\">期限 due</th><th scope=\"col\" class=\"num\">已付补偿 compensation paid</th></tr></thead>";
 
-/// Overdue cases and overdue promises (supervisors).
 /// A list's count for its caption: all of it, or how many of how many are
 /// shown and where the rest are.
 fn shown_of(shown: usize, total: usize, rest: &str) -> String {
@@ -603,8 +602,9 @@ fn shown_of(shown: usize, total: usize, rest: &str) -> String {
     }
 }
 
-/// The overdue cases and promises; each list is given with how many there
-/// are in all (the page shows at most the page limit of each).
+/// Overdue cases and overdue promises (supervisors); each list is given
+/// with how many there are in all (the page shows at most the page limit of
+/// each).
 pub fn overdue(
     page: &Page,
     (cases, cases_total): (&[CaseView], usize),
@@ -614,7 +614,11 @@ pub fn overdue(
     let _ = writeln!(
         b,
         "<table id=\"overdue-cases\">\n<caption>逾期案件 overdue cases ({})</caption>",
-        shown_of(cases.len(), cases_total, "/v1/cases?overdue=true")
+        shown_of(
+            cases.len(),
+            cases_total,
+            &with_as_of(page, "/v1/cases?overdue=true")
+        )
     );
     b.push_str("<thead><tr><th scope=\"col\">案件 case</th><th scope=\"col\">企业 enterprise</th><th scope=\"col\">城市 city</th><th scope=\"col\">责任机关 responsible</th><th scope=\"col\">受理日期 filed</th><th scope=\"col\">答复期限 reply due</th><th scope=\"col\">结果期限 result due</th><th scope=\"col\">逾期 overdue</th></tr></thead>\n<tbody>\n");
     if cases.is_empty() {
@@ -639,7 +643,7 @@ pub fn overdue(
     let _ = writeln!(
         b,
         "<table id=\"overdue-promises\">\n<caption>逾期承诺 overdue promises ({})</caption>\n{PROMISE_HEAD}\n<tbody>",
-        shown_of(promises.len(), promises_total, "/v1/promises?status=overdue")
+        shown_of(promises.len(), promises_total, &with_as_of(page, "/v1/promises?status=overdue"))
     );
     promise_rows(&mut b, promises);
     b.push_str("</tbody>\n</table>\n");
@@ -1010,6 +1014,16 @@ mod tests {
                 "overdue cases (1234; the first 2 shown, all of them paged by the API: \
                  <code>GET /v1/cases?overdue=true</code>)</caption>"
             ),
+            "{cut}"
+        );
+        // As of a past moment, the API's list is of the same moment.
+        let past = Page {
+            as_of: Some("2006-03-31"),
+            ..page()
+        };
+        let cut = overdue(&past, (&cases, 1234), (&[], 0));
+        assert!(
+            cut.contains("<code>GET /v1/cases?overdue=true&amp;as_of=2006-03-31</code>"),
             "{cut}"
         );
     }
