@@ -19,7 +19,8 @@ pub struct BenchArgs {
     /// Records of the generated ledger: appended with group commit, then verified.
     #[arg(long, default_value_t = 1_000_000)]
     pub records: u64,
-    /// Appends measured one at a time with batch size 1.
+    /// Appends measured with batch size 1: this many streamed, and as many
+    /// more sent by one caller waiting for each receipt.
     #[arg(long, default_value_t = 2_000)]
     pub single: u64,
     /// Where to put the benchmark's ledgers (a fresh directory under it is used and removed).
@@ -762,13 +763,27 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         )?;
         let n = args.single.min(h.envelopes.len() as u64) as usize;
         let fsync_rate = raw_fdatasync_rate(&work, n as u64)?;
-        // Each statement is checked on the client thread as a caller would (its
-        // key is known by then), outside the timed section: what is timed is the
-        // durable path, from handing it to the sequencer to the receipt.
+        // Timed from the first statement handed in to the last receipt, the
+        // caller's checks (envelope parse, `verify_strict`) included: a
+        // stream of statements, each committed in a batch of its own (its own
+        // write and fdatasync) before its receipt, while the next ones are
+        // checked (`append_stream` with windows of one).
+        let t = Instant::now();
+        let (ok, bad) = l.append_stream(h.envelopes[..n].iter().cloned(), 1, |_, _, _| {});
+        let rate = ok as f64 / t.elapsed().as_secs_f64();
+        let st = l.stats();
+        if bad > 0 || st.batches != ok {
+            bail!(
+                "batch size 1: {bad} statements refused, {} batches for {ok} appends",
+                st.batches
+            );
+        }
+        // One at a time, as a lone caller waits for each receipt before it
+        // sends the next: the latency of a durable append.
+        let m = n.min(h.envelopes.len() - n);
         let mut durable = Duration::ZERO;
         let mut end_to_end = Duration::ZERO;
-        let mut ok = 0u64;
-        for e in &h.envelopes[..n] {
+        for e in &h.envelopes[n..n + m] {
             let t0 = Instant::now();
             let p = l
                 .prepare(e)
@@ -779,27 +794,34 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
                 .recv()
                 .ok()
                 .and_then(|mut v| v.pop())
-                .is_some_and(|r| r.is_ok())
+                .is_none_or(|r| r.is_err())
             {
-                ok += 1;
+                bail!("batch size 1: a statement was refused");
             }
             durable += t.elapsed();
             end_to_end += t0.elapsed();
         }
-        let rate = ok as f64 / durable.as_secs_f64();
         let st = l.stats();
         eprintln!(
-            "bench: batch size 1: {:.0} us per durable append (of which {:.0} us in the sequencer's commit, {:.0} us of it in the log's write + fdatasync), {:.0} us including the caller's checks ({:.0} appends/s end to end)",
-            durable.as_secs_f64() * 1e6 / ok.max(1) as f64,
+            "bench: batch size 1: {rate:.0} appends/s streamed, checks included; one caller waiting for each receipt: {:.0} us per append including its checks, {:.0} us from hand-off to receipt (of which {:.0} us in the sequencer's commit, {:.0} us of it in the log's write + fdatasync)",
+            end_to_end.as_secs_f64() * 1e6 / m.max(1) as f64,
+            durable.as_secs_f64() * 1e6 / m.max(1) as f64,
             st.commit_micros as f64 / st.batches.max(1) as f64,
             st.fsync_micros as f64 / st.batches.max(1) as f64,
-            end_to_end.as_secs_f64() * 1e6 / ok.max(1) as f64,
-            ok as f64 / end_to_end.as_secs_f64()
         );
         l.close()?;
+        // Both readings of "appends/s at batch size 1", each against the
+        // goal: the rate of a stream, and the rate of a lone caller.
         figures.push(Figure {
-            name: "durable appends/s, batch size 1".into(),
+            name: "durable appends/s, batch size 1 (a stream, checks included)".into(),
             value: rate,
+            baseline_name: "raw write(300 B)+fdatasync/s".into(),
+            baseline: fsync_rate,
+            goal: 0.60,
+        });
+        figures.push(Figure {
+            name: "durable appends/s, batch size 1 (one caller, checks included)".into(),
+            value: m as f64 / end_to_end.as_secs_f64(),
             baseline_name: "raw write(300 B)+fdatasync/s".into(),
             baseline: fsync_rate,
             goal: 0.60,
