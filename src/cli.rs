@@ -602,10 +602,11 @@ fn run(cmd: Command) -> Result<ExitCode> {
                 Ok(r) => {
                     let secs = started.elapsed().as_secs_f64();
                     println!(
-                        "ok: {} records of {} verified ({} checkpoints), root {}",
+                        "ok: {} records of {} verified ({} checkpoint{}), root {}",
                         r.records,
                         r.origin,
                         r.checkpoints,
+                        if r.checkpoints == 1 { "" } else { "s" },
                         codec::b64(&r.root)
                     );
                     println!(
