@@ -588,6 +588,11 @@ fn run(cmd: Command) -> Result<ExitCode> {
             let root_checked = opts.trusted_root.is_some();
             let started = std::time::Instant::now();
             let result = match (data, export) {
+                (Some(_), None) if checkpoint.is_some() => bail!(
+                    "--checkpoint is the signed checkpoint of an export (--export FILE); a data \
+                     directory holds its own. To check its history against a checkpoint you \
+                     kept, give it as --since"
+                ),
                 (Some(d), None) => audit::verify_data_dir(&d, opts),
                 (None, Some(e)) => {
                     let cp = checkpoint

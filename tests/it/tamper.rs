@@ -311,6 +311,19 @@ fn cli_verify_reports_the_first_bad_seq_and_exits_non_zero() {
         stdout.contains(&format!("root key: {pubkey}, NOT checked")),
         "{stdout}"
     );
+    // A kept checkpoint given as --checkpoint to a data directory would be
+    // ignored (that flag is an export's): refused, pointing to --since.
+    let out = run(&[
+        "verify",
+        "--data",
+        path_str(&f.data()),
+        "--checkpoint",
+        path_str(&cp),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("give it as --since"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing is reported as verified");
 }
 
 /// Flips a byte inside the frame of record `seq` in its segment on disk,
