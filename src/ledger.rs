@@ -791,6 +791,17 @@ impl Ledger {
         if size == 0 {
             return Err(LedgerError::Uninitialised(dir.to_path_buf()));
         }
+        // Records the last writer published as synced, and so may have
+        // acknowledged, that the log no longer holds (a lost write, a
+        // truncated or deleted segment): not an unacknowledged tail, and
+        // appending now would give their seqs to other records.
+        if let Some(durable) = log::read_durable(&log_dir).filter(|d| *d > size) {
+            return Err(LedgerError::Damaged(format!(
+                "the log holds {size} committed records, but its last writer published {durable} as synced ({}): seqs {size} to {} are missing (a lost write, or a segment truncated or deleted), and they may have been acknowledged; restore the log from a copy. Only if no client can hold a receipt for seq {size} or later (e.g. a copy taken while a writer ran), remove that file and open again",
+                log_dir.join(log::DURABLE_FILE).display(),
+                durable - 1
+            )));
+        }
         let leaf_hashes = std::mem::take(&mut scan.leaf_hashes);
         let registry_seqs = std::mem::take(&mut scan.registry_seqs);
         let index = LogIndex::from_scan(&mut scan)?;

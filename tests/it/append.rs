@@ -753,6 +753,57 @@ fn damage_in_a_batch_known_durable_is_refused_not_cut() {
     }
 }
 
+/// Acknowledged records that are gone from the log without a trace of
+/// damage (the segment cut back cleanly to an earlier batch, as a lost write
+/// or a truncation leaves it) stop start-up naming the first missing seq:
+/// the durable size the writer published says they were synced.
+#[test]
+fn acknowledged_records_missing_from_the_log_stop_start_up() {
+    let (f, l) = Fixture::new();
+    let first = l.submit(&f.sign(&f.registrar, f.body("m1"))).unwrap();
+    let cut_at = l.head().size;
+    l.submit(&f.sign(&f.registrar, f.body("m2"))).unwrap();
+    let size = l.head().size;
+    drop(l);
+    let log_dir = f.data().join("log");
+    assert_eq!(ledger::log::read_durable(&log_dir), Some(size));
+    let seg = log_dir.join(ledger::log::segment_name(0));
+    let clean = std::fs::read(&seg).unwrap();
+    // Just after the checkpoint frame of the batch that ended at `cut_at`.
+    let note = first.checkpoint.as_bytes();
+    let end = clean
+        .windows(note.len())
+        .position(|w| w == note)
+        .expect("the batch's checkpoint frame")
+        + note.len()
+        + 8;
+    std::fs::write(&seg, &clean[..end]).unwrap();
+    let err = match ledger::ledger::Ledger::open(&f.data(), Default::default()) {
+        Ok(l) => panic!(
+            "opened with {} of {size} acknowledged records",
+            l.head().size
+        ),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains(&format!("holds {cut_at} committed records")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("seqs {cut_at} to {} are missing", size - 1)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&seg).unwrap(),
+        &clean[..end],
+        "a refused open changed the log"
+    );
+    // Told that no receipt can exist, the operator removes the marker: it opens.
+    std::fs::remove_file(log_dir.join(ledger::log::DURABLE_FILE)).unwrap();
+    let l = ledger::ledger::Ledger::open(&f.data(), Default::default()).unwrap();
+    assert_eq!(l.head().size, cut_at);
+}
+
 /// A read-only command that meets a batch half written (a writer's `pwrite`
 /// seen page by page) and, after it, the batch's intact checkpoint frame,
 /// reads the log again instead of reporting damage; damage that is still
