@@ -74,6 +74,17 @@ fn finding(seq: u64, code: Code, m: impl Into<String>) -> AuditError {
     AuditError::Finding(VerifyError::new(seq, code, m))
 }
 
+/// `frame`, a finding of the frame reader at the records read so far,
+/// unless one of those records holds a finding of its own: they are
+/// verified first, so that the first finding in seq order is the one
+/// reported (FORMAT.md §19).
+fn after_records(engine: &mut Engine, chunk: Chunk, frame: AuditError) -> AuditError {
+    match engine.feed(chunk).and_then(|()| engine.drain()) {
+        Err(earlier) => earlier,
+        Ok(()) => frame,
+    }
+}
+
 /// An item of the verified stream, by where its bytes are in its chunk.
 enum Item {
     /// A leaf, with its chain hash when the reader computed it already.
@@ -610,24 +621,26 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
         // with a checkpoint frame.
         let before = engine.fed + chunk.leaves() as u64;
         if first != before {
-            return Err(finding(
+            let frame = finding(
                 before,
                 Code::DamagedFrame,
                 format!(
                     "{}: the segment is named for seq {first} but {before} records precede it",
                     path.display()
                 ),
-            ));
+            );
+            return Err(after_records(&mut engine, chunk, frame));
         }
         if si > 0 && pending_after_cp != 0 {
-            return Err(finding(
+            let frame = finding(
                 before,
                 Code::DamagedFrame,
                 format!(
                     "{}: the segment before it ends with {pending_after_cp} record frames after its last checkpoint frame; only the last segment may",
                     path.display()
                 ),
-            ));
+            );
+            return Err(after_records(&mut engine, chunk, frame));
         }
         let mut r = FrameReader::open(&path)?;
         loop {
@@ -651,11 +664,12 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
                 Err((offset, reason)) => {
                     let seq = engine.fed + chunk.leaves() as u64;
                     if si + 1 < nsegs {
-                        return Err(finding(
+                        let frame = finding(
                             seq,
                             Code::DamagedFrame,
                             format!("{} byte {offset}: {reason}", path.display()),
-                        ));
+                        );
+                        return Err(after_records(&mut engine, chunk, frame));
                     }
                     tail = Some((seq, offset, reason));
                     break;
@@ -676,7 +690,8 @@ pub fn verify_data_dir(dir: &Path, opts: AuditOptions) -> Result<AuditReport, Au
         // frame scan in `log::scan`; run it to give the same answer as start-up.
         if let Err(e) = log::scan_read_only(&log_dir, log::LeafHashes::Skip) {
             if let log::LogError::Damaged { seq, reason, .. } = e {
-                return Err(finding(seq, Code::DamagedFrame, reason));
+                let frame = finding(seq, Code::DamagedFrame, reason);
+                return Err(after_records(&mut engine, chunk, frame));
             }
             return Err(e.into());
         }

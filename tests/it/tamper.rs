@@ -355,6 +355,61 @@ fn damage_record_on_disk(f: &Fixture, seq: u64) -> (std::path::PathBuf, String) 
     (seg, err)
 }
 
+/// A damaged frame later in the log does not hide an earlier record's own
+/// finding: the first finding in seq order is reported (FORMAT.md §19).
+#[test]
+fn a_bad_record_before_a_damaged_frame_is_reported_first() {
+    let (f, l) = history();
+    let (bad, damaged) = (3u64, 10u64);
+    let leaf = l.read_leaf(bad).unwrap();
+    let later = l.read_leaf(damaged).unwrap();
+    drop(l);
+    let seg = f.data().join("log").join(ledger::log::segment_name(0));
+    let mut bytes = std::fs::read(&seg).unwrap();
+    // Seq 3 with another signature, in a frame whose check matches it: a
+    // record that reads back whole and does not verify.
+    let at = bytes
+        .windows(leaf.len())
+        .position(|w| w == leaf.as_slice())
+        .unwrap();
+    let sig = at
+        + leaf
+            .windows(13)
+            .position(|w| w == b"\"signature\":\"")
+            .unwrap()
+        + 13;
+    bytes[sig] = if bytes[sig] == b'A' { b'B' } else { b'A' };
+    let chain = events::record::chain_hash(&bytes[at..at + leaf.len()]);
+    bytes[at + leaf.len()..at + leaf.len() + 8].copy_from_slice(&chain[..8]);
+    std::fs::write(&seg, &bytes).unwrap();
+    let r = audit::verify_data_dir(&f.data(), AuditOptions::default());
+    match r {
+        Err(AuditError::Finding(v)) => {
+            assert_eq!((v.seq, v.code), (bad, Code::BadSignature), "{v:?}")
+        }
+        other => panic!("expected a bad signature at {bad}, got {other:?}"),
+    }
+    // Now a damaged frame at seq 10 too, an intact checkpoint frame after it.
+    let at = bytes
+        .windows(later.len())
+        .position(|w| w == later.as_slice())
+        .unwrap();
+    bytes[at + 40] ^= 0x20;
+    std::fs::write(&seg, &bytes).unwrap();
+    let err = Ledger::open(&f.data(), Default::default())
+        .err()
+        .expect("start-up must stop")
+        .to_string();
+    assert!(err.contains(&format!("damaged at seq {damaged}")), "{err}");
+    let r = audit::verify_data_dir(&f.data(), AuditOptions::default());
+    match r {
+        Err(AuditError::Finding(v)) => {
+            assert_eq!((v.seq, v.code), (bad, Code::BadSignature), "{v:?}")
+        }
+        other => panic!("expected a bad signature at {bad}, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_damaged_frame_before_the_last_checkpoint_stops_start_up_and_verify() {
     let (f, l) = history();
