@@ -693,12 +693,13 @@ fn open_index(dir: &Path, cache: u64, notices: &mut Vec<String>) -> Result<sled:
 }
 
 /// Records at the end of what `m:indexed` vouches for whose entries are
-/// checked at open: more than one and a half times what the index may hold
-/// unflushed (a group of up to 200 ms, plus up to 500 ms until sled's next
-/// flush) at the rate group commit indexes on this machine, about 14,000
-/// records/s. Checking costs about 0.3 s at open on a 1M-record ledger
-/// (sled's point lookups on a cold cache).
-const INDEX_TAIL_CHECK: u64 = 16_384;
+/// checked at open: what the index may hold unflushed (written within the
+/// 500 ms before sled's next flush) at up to 65,000 records/s, about twice
+/// the rate group commit indexes at on this machine (34,000 records/s in
+/// `ledger bench`; 16,384, sized for the 14,000/s of an earlier build, no
+/// longer covered it). Checking costs 215–250 ms at open on a 1M-record
+/// ledger, against 110 ms for 16,384.
+const INDEX_TAIL_CHECK: u64 = 32_768;
 
 /// The first of the last [`INDEX_TAIL_CHECK`] records before `done` whose
 /// index entries are missing or differ. sled recovers a prefix of its
