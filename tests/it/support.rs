@@ -115,6 +115,15 @@ impl Fixture {
         Ledger::open(&self.data(), Config::default()).unwrap()
     }
 
+    /// Why start-up refuses the ledger; panics, saying `why` it must not
+    /// open, when it opens.
+    pub fn open_refused(&self, why: &str) -> String {
+        match Ledger::open(&self.data(), Config::default()) {
+            Ok(l) => panic!("opened with {} records: {why}", l.head().size),
+            Err(e) => e.to_string(),
+        }
+    }
+
     pub fn next_id(&self, prefix: &str) -> String {
         let n = self.counter.get() + 1;
         self.counter.set(n);
